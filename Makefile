@@ -1,0 +1,39 @@
+# The two commands a fresh machine needs (see README):
+#   make demo   - install into .venv, generate a demo city-year, run the main job end to end on DuckDB
+#   make test   - install into .venv and run the whole test suite (CI runs exactly this)
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV ?= .venv
+PY := $(VENV)/bin/python
+INSTALLED := $(VENV)/.installed
+
+.PHONY: setup demo land test bench docs lock clean
+
+$(INSTALLED): pyproject.toml requirements.lock
+	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --disable-pip-version-check --upgrade pip
+	$(PY) -m pip install --quiet --disable-pip-version-check -c requirements.lock -e '.[dev]'
+	@touch $(INSTALLED)
+
+setup: $(INSTALLED)
+
+demo: $(INSTALLED)
+	$(PY) -m orchestration demo $(ARGS)
+
+land: $(INSTALLED)
+	$(PY) -m orchestration land $(ARGS)
+
+test: $(INSTALLED)
+	$(PY) -m pytest $(ARGS)
+
+bench: $(INSTALLED)
+	$(PY) bench/bench_landing.py $(ARGS)
+
+docs: $(INSTALLED)
+	$(PY) -m orchestration.contract --render
+
+lock: $(INSTALLED)
+	$(PY) -m pip freeze --exclude-editable | { echo '# Full pinned set, resolved on Python 3.11 from PyPI (pip install -c requirements.lock -e ".[dev]").'; echo '# Regenerate with: make lock'; cat; } > requirements.lock
+
+clean:
+	rm -rf data .pytest_cache

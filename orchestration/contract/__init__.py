@@ -1,0 +1,191 @@
+"""The extract contract (extracts.yml), loaded into plain objects.
+
+extracts.yml is the only definition of the raw extracts: landing, the demo generator, the tests and
+docs/extract-contract.md all read it from here. Code sets come from the dbt seeds named in it, so the
+allowed values are also defined once.
+"""
+
+from __future__ import annotations
+
+import csv
+from dataclasses import dataclass, field
+from functools import lru_cache
+from pathlib import Path
+
+import yaml
+
+from orchestration.settings import SEEDS_DIR
+
+CONTRACT_PATH = Path(__file__).with_name("extracts.yml")
+TYPES = ("string", "integer", "boolean", "timestamp", "date", "code")
+
+
+class ContractError(ValueError):
+    """The contract file itself is inconsistent."""
+
+
+@dataclass(frozen=True)
+class Column:
+    name: str
+    type: str
+    nullable: bool
+    description: str
+    codes: str | None = None  # seed name, for type == "code"
+    sensitive: bool = False
+
+
+@dataclass(frozen=True)
+class Extract:
+    name: str
+    system: str
+    description: str
+    key: tuple[str, ...]
+    columns: tuple[Column, ...]
+    order_checks: tuple[tuple[str, str], ...] = ()
+
+    @property
+    def column_names(self) -> list[str]:
+        return [c.name for c in self.columns]
+
+    def column(self, name: str) -> Column:
+        return next(c for c in self.columns if c.name == name)
+
+
+@dataclass(frozen=True)
+class Contract:
+    extracts: dict[str, Extract]
+    timestamp_formats_offset: tuple[str, ...]
+    timestamp_formats_local: tuple[str, ...]
+    date_formats: tuple[str, ...]
+    null_tokens: tuple[str, ...]
+    files: dict = field(default_factory=dict)
+
+    def extract_for_filename(self, filename: str) -> Extract | None:
+        """The extract a file belongs to: `<extract>_<YYYYMMDD>[_<part>].<ext>` (longest name wins)."""
+        stem = filename.split(".", 1)[0]
+        matches = [e for name, e in self.extracts.items() if stem == name or stem.startswith(name + "_")]
+        return max(matches, key=lambda e: len(e.name)) if matches else None
+
+
+def _parse(raw: dict) -> Contract:
+    extracts = {}
+    for name, spec in raw["extracts"].items():
+        columns = []
+        for col_name, col in spec["columns"].items():
+            if col["type"] not in TYPES:
+                raise ContractError(f"{name}.{col_name}: unknown type {col['type']!r}")
+            if col["type"] == "code" and not col.get("codes"):
+                raise ContractError(f"{name}.{col_name}: a code column needs `codes: <seed>`")
+            columns.append(
+                Column(
+                    name=col_name,
+                    type=col["type"],
+                    nullable=bool(col["nullable"]),
+                    description=col["description"],
+                    codes=col.get("codes"),
+                    sensitive=bool(col.get("sensitive", False)),
+                )
+            )
+        names = {c.name for c in columns}
+        order = tuple((c["earlier"], c["later"]) for c in spec.get("order_checks", []))
+        for col_name in [*spec["key"], *(n for pair in order for n in pair)]:
+            if col_name not in names:
+                raise ContractError(f"{name}: {col_name!r} is used as a key or in order_checks but is not a column")
+        extracts[name] = Extract(
+            name=name,
+            system=spec["system"],
+            description=spec["description"],
+            key=tuple(spec["key"]),
+            columns=tuple(columns),
+            order_checks=order,
+        )
+    return Contract(
+        extracts=extracts,
+        timestamp_formats_offset=tuple(raw["timestamp_formats"]["with_offset"]),
+        timestamp_formats_local=tuple(raw["timestamp_formats"]["local"]),
+        date_formats=tuple(raw["date_formats"]),
+        null_tokens=tuple(raw["files"]["null_tokens"]),
+        files=raw["files"],
+    )
+
+
+@lru_cache(maxsize=None)
+def load_contract(path: Path = CONTRACT_PATH) -> Contract:
+    with open(path, encoding="utf-8") as fh:
+        return _parse(yaml.safe_load(fh))
+
+
+@lru_cache(maxsize=None)
+def code_set(seed: str, seeds_dir: Path = SEEDS_DIR) -> tuple[str, ...]:
+    """Allowed codes for a `code` column: the `code` column of seeds/<seed>.csv."""
+    path = seeds_dir / f"{seed}.csv"
+    if not path.exists():
+        raise ContractError(f"code set seed {path} does not exist")
+    with open(path, encoding="utf-8", newline="") as fh:
+        return tuple(row["code"] for row in csv.DictReader(fh))
+
+
+def render_markdown(contract: Contract | None = None) -> str:
+    """docs/extract-contract.md, generated from extracts.yml (a test keeps the two in step)."""
+    contract = contract or load_contract()
+    f = contract.files
+    out = [
+        "# Extract contract",
+        "",
+        "<!-- Generated from orchestration/contract/extracts.yml by "
+        "`python -m orchestration.contract --render`. Do not edit by hand. -->",
+        "",
+        "What a city's extract jobs deliver to the landing folder. Landing checks every file against",
+        "this contract: file-level problems reject the whole file with one message; row-level problems",
+        "send the row to `land.quarantine` with its file, line, column and reason. Real exports with other",
+        "column names are mapped into this contract by configuration (see `docs/mapping-real-exports.md`).",
+        "",
+        "## Files",
+        "",
+        f"- **Encoding:** {f['encoding']}",
+        f"- **Formats:** {', '.join(f['formats'])}",
+        f"- **CSV:** {f['csv']}",
+        f"- **Empty values:** {', '.join(repr(t) for t in contract.null_tokens)} are read as empty.",
+        f"- **Naming:** {f['naming']}",
+        f"- **Versions:** {f['versions']}",
+        "",
+        "## Timestamps",
+        "",
+        "Source timestamps are local time in the city's time zone (setting `ALT911_CITY_TZ`); they are stored",
+        "as UTC. Formats with a UTC offset are exact and preferred:",
+        "",
+        *[f"- `{fmt}`" for fmt in contract.timestamp_formats_offset],
+        "",
+        "Local wall-clock formats (in the repeated hour when clocks fall back, a time is read as standard",
+        "time; a time skipped when clocks spring forward is moved one hour later; no row is dropped):",
+        "",
+        *[f"- `{fmt}`" for fmt in contract.timestamp_formats_local],
+        "",
+        f"Dates: {', '.join(f'`{d}`' for d in contract.date_formats)}.",
+        "",
+        "## Extracts",
+        "",
+    ]
+    for e in contract.extracts.values():
+        out += [
+            f"### `{e.name}`",
+            "",
+            f"{e.description} Source: {e.system}. Key: `{', '.join(e.key)}`.",
+            "",
+        ]
+        if e.order_checks:
+            checks = "; ".join(f"`{a}` ≤ `{b}`" for a, b in e.order_checks)
+            out += [f"Row checks: {checks} (when both are present).", ""]
+        out += ["| column | type | required | meaning |", "|---|---|---|---|"]
+        for c in e.columns:
+            type_ = f"code (`seeds/{c.codes}.csv`)" if c.type == "code" else c.type
+            if c.sensitive:
+                type_ += ", **sensitive**"
+            out.append(f"| `{c.name}` | {type_} | {'no' if c.nullable else 'yes'} | {c.description} |")
+        out.append("")
+    codes = sorted({c.codes for e in contract.extracts.values() for c in e.columns if c.codes})
+    out += ["## Code sets", ""]
+    for seed in codes:
+        out.append(f"- `{seed}`: {', '.join(f'`{v}`' for v in code_set(seed))}")
+    out.append("")
+    return "\n".join(out)

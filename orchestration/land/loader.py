@@ -1,0 +1,370 @@
+"""Land extract drops from the landing folder into DuckDB raw tables, losing and duplicating nothing.
+
+- `land.file_ledger`: one row per landed file (path, checksum, rows read / loaded / quarantined).
+  A file already there with the same path and checksum is skipped, so landing twice changes nothing;
+  a file changed in place is landed again as a new version.
+- `land.quarantine`: one row per rejected row, with file, line, column, reason and the row as sent.
+- `land.rejected_files`: whole files refused for a file-level problem; nothing from them is loaded.
+- `raw.<extract>`: one row per key. An overlapping re-send replaces the stored row only when it comes
+  from a drop extracted at the same time or later, so landing order does not matter.
+
+Files are validated in Python (file level) and DuckDB (row level), then written in batches. Each batch
+is one transaction holding the files' rows, quarantine and ledger entries; for each file, rows read
+must equal rows loaded plus rows quarantined or the batch is rolled back.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import time
+from collections import defaultdict
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable
+
+import duckdb
+import pyarrow as pa
+
+from orchestration.contract import Contract, Extract, load_contract
+from orchestration.land.reader import SUPPORTED_SUFFIXES, FileRejected, ParsedFile, read_extract_file, sha256_of
+from orchestration.land.validate import SQL_TYPES, q, validation_sql
+
+MANIFEST_NAME = "_manifest.json"
+
+
+class ReconciliationError(RuntimeError):
+    """Rows read != rows loaded + rows quarantined for a file: the batch was rolled back."""
+
+
+@dataclass
+class FileResult:
+    path: str
+    extract: str
+    rows_read: int
+    rows_loaded: int
+    rows_quarantined: int
+
+
+@dataclass
+class LandingReport:
+    landed: list[FileResult] = field(default_factory=list)
+    skipped: list[str] = field(default_factory=list)  # already landed (same checksum)
+    rejected: list[FileRejected] = field(default_factory=list)
+    table_rows: dict[str, int] = field(default_factory=dict)  # rows in each raw table afterwards
+    seconds: float = 0.0
+
+    def per_extract(self) -> dict[str, dict[str, int]]:
+        totals: dict[str, dict[str, int]] = defaultdict(lambda: dict(files=0, read=0, loaded=0, quarantined=0))
+        for r in self.landed:
+            t = totals[r.extract]
+            t["files"] += 1
+            t["read"] += r.rows_read
+            t["loaded"] += r.rows_loaded
+            t["quarantined"] += r.rows_quarantined
+        return dict(totals)
+
+    def summary(self) -> str:
+        lines = [_table(self.per_extract(), self.table_rows),
+                 f"{len(self.landed)} file(s) landed, {len(self.skipped)} already landed (skipped), "
+                 f"{len(self.rejected)} rejected, in {self.seconds:.1f} s"]
+        lines += [f"  REJECTED {rej.path}: {rej.problem}" for rej in self.rejected]
+        return "\n".join(lines)
+
+
+def _table(per: dict[str, dict[str, int]], table_rows: dict[str, int]) -> str:
+    lines = [f"{'table':<24}{'files':>7}{'rows read':>12}{'loaded':>12}{'quarantined':>13}{'rows in raw':>13}"]
+    for name in sorted(set(per) | set(table_rows)):
+        t = per.get(name, dict(files=0, read=0, loaded=0, quarantined=0))
+        lines.append(f"{name:<24}{t['files']:>7}{t['read']:>12,}{t['loaded']:>12,}{t['quarantined']:>13,}"
+                     f"{table_rows.get(name, 0):>13,}")
+    return "\n".join(lines)
+
+
+def warehouse_summary(warehouse_path: Path) -> str:
+    """What the warehouse holds, from its ledger: per raw table, everything ever landed."""
+    con = duckdb.connect(str(warehouse_path), read_only=True)
+    try:
+        per = {name: dict(files=f, read=r, loaded=lo, quarantined=qu) for name, f, r, lo, qu in con.execute(
+            "SELECT extract, count(*), sum(rows_read), sum(rows_loaded), sum(rows_quarantined) "
+            "FROM land.file_ledger GROUP BY extract").fetchall()}
+        tables = [r[0] for r in con.execute(
+            "SELECT table_name FROM information_schema.tables WHERE table_schema = 'raw'").fetchall()]
+        table_rows = {t: con.execute(f"SELECT count(*) FROM raw.{q(t)}").fetchone()[0] for t in tables}
+        rejected = con.execute(
+            "SELECT path, problem FROM land.rejected_files r WHERE NOT EXISTS "
+            "(SELECT 1 FROM land.file_ledger l WHERE l.path = r.path AND l.checksum = r.checksum) ORDER BY path").fetchall()
+        quarantine = con.execute(
+            "SELECT extract, split_part(reason, ';', 1) AS reason, count(*) FROM land.quarantine "
+            "GROUP BY ALL ORDER BY 3 DESC LIMIT 10").fetchall()
+    finally:
+        con.close()
+    lines = ["Landed into the warehouse (all runs):", _table(per, table_rows)]
+    if quarantine:
+        lines.append("Quarantined rows by reason (land.quarantine has file, line, column and the row as sent):")
+        lines += [f"  {n:>8,}  {extract}: {reason}" for extract, reason, n in quarantine]
+    if rejected:
+        lines.append(f"Rejected files ({len(rejected)}; nothing loaded from them, see land.rejected_files):")
+        lines += [f"  {path}: {problem}" for path, problem in rejected]
+    return "\n".join(lines)
+
+
+# --------------------------------------------------------------------------------------------- DDL
+
+def ensure_tables(con: duckdb.DuckDBPyConnection, contract: Contract) -> None:
+    con.execute("CREATE SCHEMA IF NOT EXISTS land; CREATE SCHEMA IF NOT EXISTS raw;")
+    con.execute(
+        """
+        CREATE TABLE IF NOT EXISTS land.file_ledger (
+            path VARCHAR NOT NULL, extract VARCHAR NOT NULL, checksum VARCHAR NOT NULL,
+            extracted_at TIMESTAMP NOT NULL, rows_read BIGINT NOT NULL, rows_loaded BIGINT NOT NULL,
+            rows_quarantined BIGINT NOT NULL, landed_at TIMESTAMP NOT NULL);
+        CREATE TABLE IF NOT EXISTS land.quarantine (
+            path VARCHAR NOT NULL, extract VARCHAR NOT NULL, checksum VARCHAR NOT NULL, line BIGINT NOT NULL,
+            column_name VARCHAR, reason VARCHAR NOT NULL, record VARCHAR NOT NULL, landed_at TIMESTAMP NOT NULL);
+        CREATE TABLE IF NOT EXISTS land.rejected_files (
+            path VARCHAR NOT NULL, checksum VARCHAR NOT NULL, problem VARCHAR NOT NULL, seen_at TIMESTAMP NOT NULL,
+            PRIMARY KEY (path, checksum));
+        """
+    )
+    for e in contract.extracts.values():
+        cols = ", ".join(f"{q(c.name)} {SQL_TYPES[c.type]}" for c in e.columns)
+        con.execute(
+            f"CREATE TABLE IF NOT EXISTS raw.{q(e.name)} ({cols}, _extracted_at TIMESTAMP NOT NULL, "
+            "_source_file VARCHAR NOT NULL, _source_line BIGINT NOT NULL, _landed_at TIMESTAMP NOT NULL)"
+        )
+        existing = [r[0] for r in con.execute(
+            "SELECT column_name FROM information_schema.columns WHERE table_schema = 'raw' AND table_name = ? "
+            "ORDER BY ordinal_position", [e.name]).fetchall()]
+        expected = e.column_names + ["_extracted_at", "_source_file", "_source_line", "_landed_at"]
+        if existing != expected:
+            raise RuntimeError(
+                f"raw.{e.name} in the warehouse has columns {existing}, but the contract now defines {expected}. "
+                "Migrate the table (or land into a new warehouse file) before landing."
+            )
+
+
+# ----------------------------------------------------------------------------------- discovery
+
+@dataclass
+class _Candidate:
+    path: Path
+    rel: str
+    extracted_at: dt.datetime  # naive UTC
+    manifest_entry: dict | None
+
+
+def _drop_extracted_at(folder: Path, manifest: dict | None) -> dt.datetime | None:
+    if manifest and manifest.get("extracted_at"):
+        ts = dt.datetime.fromisoformat(manifest["extracted_at"])
+        if ts.tzinfo is None:
+            raise ValueError("manifest extracted_at needs a UTC offset")
+        return ts.astimezone(dt.timezone.utc).replace(tzinfo=None)
+    try:  # a drop folder named by its extract date
+        return dt.datetime.strptime(folder.name, "%Y-%m-%d")
+    except ValueError:
+        return None
+
+
+def discover(landing_dir: Path) -> tuple[list[_Candidate], list[FileRejected]]:
+    """Every data file under the landing folder, oldest drop first."""
+    candidates, rejected = [], []
+    manifests: dict[Path, dict | None] = {}
+    for path in sorted(p for p in landing_dir.rglob("*") if p.is_file()):
+        if any(part.startswith((".", "_")) for part in path.relative_to(landing_dir).parts):
+            continue  # manifests, hidden files and partial uploads ("_tmp...") are not extracts
+        folder = path.parent
+        if folder not in manifests:
+            mpath = folder / MANIFEST_NAME
+            try:
+                manifests[folder] = json.loads(mpath.read_text(encoding="utf-8")) if mpath.exists() else None
+            except (ValueError, UnicodeDecodeError) as exc:
+                manifests[folder] = None
+                rejected.append(FileRejected(mpath, f"unreadable drop manifest: {exc}"))
+        manifest = manifests[folder]
+        try:
+            extracted_at = _drop_extracted_at(folder, manifest)
+        except ValueError as exc:
+            rejected.append(FileRejected(folder / MANIFEST_NAME, str(exc)))
+            continue
+        if extracted_at is None:
+            extracted_at = dt.datetime.fromtimestamp(path.stat().st_mtime, dt.timezone.utc).replace(tzinfo=None)
+        entry = (manifest or {}).get("files", {}).get(path.name)
+        candidates.append(_Candidate(path, str(path.relative_to(landing_dir)), extracted_at, entry))
+    candidates.sort(key=lambda c: (c.extracted_at, c.rel))
+    return candidates, rejected
+
+
+# ------------------------------------------------------------------------------------- landing
+
+def land(
+    landing_dir: Path,
+    warehouse_path: Path,
+    city_tz: str,
+    contract: Contract | None = None,
+    batch_rows: int = 400_000,
+    progress: Callable[[str], None] = print,
+) -> LandingReport:
+    """Land every new file under `landing_dir` into `warehouse_path`. Returns what happened; raises only
+    for faults of the warehouse itself (a rejected file is reported, not raised)."""
+    started = time.monotonic()
+    contract = contract or load_contract()
+    landing_dir = Path(landing_dir)
+    if not landing_dir.is_dir():
+        raise FileNotFoundError(f"landing folder {landing_dir} does not exist")
+    warehouse_path = Path(warehouse_path)
+    warehouse_path.parent.mkdir(parents=True, exist_ok=True)
+    report = LandingReport()
+    landed_at = dt.datetime.now(dt.timezone.utc).replace(tzinfo=None, microsecond=0)
+
+    con = duckdb.connect(str(warehouse_path))
+    try:
+        con.execute("SET preserve_insertion_order = false")
+        ensure_tables(con, contract)
+        known = set(con.execute("SELECT path, checksum FROM land.file_ledger").fetchall())
+        candidates, report.rejected = discover(landing_dir)
+        progress(f"landing: {len(candidates)} file(s) under {landing_dir}")
+
+        pending: list[tuple[_Candidate, ParsedFile]] = []
+        pending_rows = 0
+        for cand in candidates:
+            data = cand.path.read_bytes()
+            checksum = sha256_of(data)
+            if (cand.rel, checksum) in known:
+                report.skipped.append(cand.rel)
+                continue
+            try:
+                extract = contract.extract_for_filename(cand.path.name)
+                if extract is None:
+                    raise FileRejected(
+                        cand.path,
+                        "unknown extract name: expected <extract>_<YYYYMMDD>[_<part>] with an extract from the "
+                        f"contract ({', '.join(contract.extracts)})",
+                    )
+                if cand.path.suffix.lower() not in SUPPORTED_SUFFIXES:
+                    raise FileRejected(cand.path, f"unsupported file type {cand.path.suffix!r}: use .csv or .parquet")
+                expected_rows = None
+                if cand.manifest_entry:
+                    if cand.manifest_entry.get("sha256") not in (None, checksum):
+                        raise FileRejected(cand.path, "checksum does not match the drop's manifest (changed or damaged in transfer)")
+                    expected_rows = cand.manifest_entry.get("rows")
+                parsed = read_extract_file(cand.path, extract, data, expected_rows)
+            except FileRejected as rej:
+                report.rejected.append(rej)
+                con.execute(
+                    "INSERT OR REPLACE INTO land.rejected_files VALUES (?, ?, ?, ?)",
+                    [cand.rel, checksum, rej.problem, landed_at],
+                )
+                continue
+            known.add((cand.rel, checksum))
+            pending.append((cand, parsed))
+            pending_rows += parsed.rows_read
+            if pending_rows >= batch_rows:
+                _write_batch(con, contract, city_tz, pending, landed_at, report)
+                progress(f"landing: {len(report.landed)} file(s) written, up to {cand.rel}")
+                pending, pending_rows = [], 0
+        if pending:
+            _write_batch(con, contract, city_tz, pending, landed_at, report)
+        for name in contract.extracts:
+            report.table_rows[name] = con.execute(f"SELECT count(*) FROM raw.{q(name)}").fetchone()[0]
+    finally:
+        con.close()
+    report.seconds = time.monotonic() - started
+    return report
+
+
+def _write_batch(con, contract, city_tz, pending, landed_at, report) -> None:
+    """One transaction: rows, quarantine and ledger entries of every pending file."""
+    by_extract: dict[str, list[tuple[int, _Candidate, ParsedFile]]] = defaultdict(list)
+    for idx, (cand, parsed) in enumerate(pending):
+        by_extract[parsed.extract.name].append((idx, cand, parsed))
+
+    results: list[tuple[FileResult, str, dt.datetime]] = []
+    con.execute("BEGIN TRANSACTION")
+    try:
+        for name, files in by_extract.items():
+            results += _write_extract(con, contract.extracts[name], contract, city_tz, files, landed_at)
+        con.executemany(
+            "INSERT INTO land.file_ledger VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+            [[r.path, r.extract, checksum, extracted_at, r.rows_read, r.rows_loaded, r.rows_quarantined, landed_at]
+             for r, checksum, extracted_at in results],
+        )
+        con.execute("COMMIT")
+    except BaseException:
+        con.execute("ROLLBACK")
+        raise
+    report.landed += [r for r, _, _ in results]
+
+
+def _write_extract(con, extract: Extract, contract: Contract, city_tz: str, files, landed_at):
+    """Validate, quarantine and upsert the pending files of one extract; returns (result, checksum, extracted_at)."""
+    tables = []
+    for idx, _, parsed in files:
+        t = parsed.table
+        tables.append(t.append_column("_file_idx", pa.array([idx] * t.num_rows, type=pa.int64())))
+    batch = pa.concat_tables(tables)
+    meta = pa.table({
+        "_file_idx": pa.array([idx for idx, _, _ in files], type=pa.int64()),
+        "path": pa.array([c.rel for _, c, _ in files], type=pa.string()),
+        "checksum": pa.array([p.checksum for _, _, p in files], type=pa.string()),
+        "extracted_at": pa.array([c.extracted_at for _, c, _ in files], type=pa.timestamp("us")),
+    })
+    con.register("batch_rows", batch)
+    con.register("batch_files", meta)
+
+    con.execute(f"CREATE OR REPLACE TEMP TABLE validated AS {validation_sql(extract, contract, city_tz, 'batch_rows')}")
+    counts = dict(
+        (idx, (loaded, quarantined))
+        for idx, loaded, quarantined in con.execute(
+            "SELECT _file_idx, count(*) FILTER (WHERE len(problems) = 0), count(*) FILTER (WHERE len(problems) > 0) "
+            "FROM validated GROUP BY _file_idx"
+        ).fetchall()
+    )
+    results = []
+    for idx, cand, parsed in files:
+        loaded, quarantined = counts.get(idx, (0, 0))
+        if loaded + quarantined != parsed.rows_read:
+            raise ReconciliationError(
+                f"{cand.rel}: read {parsed.rows_read} rows but loaded {loaded} and quarantined {quarantined}; "
+                "nothing from this batch was kept"
+            )
+        results.append((FileResult(cand.rel, extract.name, parsed.rows_read, loaded, quarantined),
+                        parsed.checksum, cand.extracted_at))
+
+    con.execute(
+        """
+        INSERT INTO land.quarantine
+        SELECT f.path, ?, f.checksum, v._line, v.problems[1].column, list_aggregate(
+                   list_transform(v.problems, p -> coalesce(p.column || ': ', '') || p.reason), 'string_agg', '; '),
+               v.record, ?
+        FROM validated v JOIN batch_files f USING (_file_idx)
+        WHERE len(v.problems) > 0
+        """,
+        [extract.name, landed_at],
+    )
+
+    key_match = " AND ".join(f"t.{q(k)} = i.{q(k)}" for k in extract.key)
+    key_cols = ", ".join(f"v.{q(k)}" for k in extract.key)
+    con.execute(
+        f"""
+        CREATE OR REPLACE TEMP TABLE incoming AS
+        SELECT {", ".join(f"v.{q(c)}" for c in extract.column_names)},
+               f.extracted_at AS _extracted_at, f.path AS _source_file, v._line AS _source_line,
+               CAST(? AS TIMESTAMP) AS _landed_at
+        FROM validated v JOIN batch_files f USING (_file_idx)
+        WHERE len(v.problems) = 0
+        QUALIFY row_number() OVER (PARTITION BY {key_cols} ORDER BY f.extracted_at DESC, v._file_idx DESC, v._line DESC) = 1
+        """,
+        [landed_at],
+    )
+    # Latest extract wins: replace stored rows that are not newer than the incoming version,
+    # then add incoming rows whose key is no longer (or was never) stored.
+    con.execute(f"DELETE FROM raw.{q(extract.name)} t USING incoming i WHERE {key_match} AND t._extracted_at <= i._extracted_at")
+    con.execute(
+        f"INSERT INTO raw.{q(extract.name)} SELECT i.* FROM incoming i "
+        f"WHERE NOT EXISTS (SELECT 1 FROM raw.{q(extract.name)} t WHERE {key_match})"
+    )
+    con.execute("DROP TABLE validated; DROP TABLE incoming")
+    con.unregister("batch_rows")
+    con.unregister("batch_files")
+    return results

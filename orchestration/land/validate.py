@@ -1,0 +1,123 @@
+"""Row-level validation SQL, generated from the contract.
+
+Every incoming row (all strings) gets a list of problems. A row with none is typed and loaded;
+a row with any goes to quarantine with its first problem's column and every reason. Because the
+split is one predicate (`len(problems) = 0`), every row read ends in exactly one place.
+"""
+
+from __future__ import annotations
+
+from orchestration.contract import Column, Contract, Extract, code_set
+
+TRUE_TOKENS = ("true", "t", "yes", "y", "1")
+FALSE_TOKENS = ("false", "f", "no", "n", "0")
+
+
+def q(identifier: str) -> str:
+    return '"' + identifier.replace('"', '""') + '"'
+
+
+def lit(value: str) -> str:
+    return "'" + value.replace("'", "''") + "'"
+
+
+def _list(values) -> str:
+    return "[" + ", ".join(lit(v) for v in values) + "]"
+
+
+def normalized(col: Column, null_tokens: tuple[str, ...]) -> str:
+    """The trimmed string, NULL for null tokens."""
+    return f"CASE WHEN trim({q(col.name)}) IN ({', '.join(lit(t) for t in null_tokens)}) THEN NULL ELSE trim({q(col.name)}) END"
+
+
+def typed(col: Column, contract: Contract, city_tz: str, value: str) -> str:
+    """SQL turning the normalized string `value` into the column's type (NULL when it does not parse)."""
+    if col.type == "string":
+        return value
+    if col.type == "integer":
+        return f"TRY_CAST({value} AS BIGINT)"
+    if col.type == "boolean":
+        return (
+            f"CASE WHEN lower({value}) IN ({', '.join(map(lit, TRUE_TOKENS))}) THEN TRUE "
+            f"WHEN lower({value}) IN ({', '.join(map(lit, FALSE_TOKENS))}) THEN FALSE END"
+        )
+    if col.type == "timestamp":
+        # Stored as naive UTC. Offsets are exact; local formats are read in the city's zone.
+        with_offset = f"timezone('UTC', try_strptime({value}, {_list(contract.timestamp_formats_offset)}))"
+        local = (
+            f"timezone('UTC', timezone({lit(city_tz)}, "
+            f"try_strptime({value}, {_list(contract.timestamp_formats_local)})))"
+        )
+        return f"COALESCE({with_offset}, {local})"
+    if col.type == "date":
+        return f"CAST(try_strptime({value}, {_list(contract.date_formats)}) AS DATE)"
+    if col.type == "code":
+        cases = " ".join(f"WHEN {lit(code.lower())} THEN {lit(code)}" for code in code_set(col.codes))
+        return f"CASE lower({value}) {cases} END"
+    raise AssertionError(col.type)
+
+
+SQL_TYPES = {
+    "string": "VARCHAR",
+    "integer": "BIGINT",
+    "boolean": "BOOLEAN",
+    "timestamp": "TIMESTAMP",
+    "date": "DATE",
+    "code": "VARCHAR",
+}
+
+
+def _problem(column: str, condition: str, reason_sql: str) -> str:
+    return f"CASE WHEN {condition} THEN {{'column': {lit(column)}, 'reason': {reason_sql}}} END"
+
+
+def _type_reason(col: Column, raw: str) -> str:
+    shown = f"'''' || left({raw}, 60) || ''''"
+    if col.type == "timestamp":
+        return f"'unparseable timestamp ' || {shown}"
+    if col.type == "date":
+        return f"'unparseable date ' || {shown}"
+    if col.type == "code":
+        allowed = ", ".join(code_set(col.codes))
+        return f"'unknown code ' || {shown} || {lit(f' (allowed: {allowed})')}"
+    return f"'wrong type: expected {col.type}, got ' || {shown}"
+
+
+def validation_sql(extract: Extract, contract: Contract, city_tz: str, source: str) -> str:
+    """SELECT over `source` (contract columns as strings, plus _file_idx, _line, _shape_error)
+    giving the typed columns, `problems` (a list of {column, reason}) and `record` (the original
+    row as JSON, so a quarantined row keeps everything that was sent)."""
+    norm = {c.name: f"n_{i}" for i, c in enumerate(extract.columns)}
+    typ = {c.name: f"t_{i}" for i, c in enumerate(extract.columns)}
+    normalize = ",\n        ".join(f"{normalized(c, contract.null_tokens)} AS {norm[c.name]}" for c in extract.columns)
+    typing = ",\n        ".join(f"{typed(c, contract, city_tz, norm[c.name])} AS {typ[c.name]}" for c in extract.columns)
+
+    problems = ["CASE WHEN _shape_error IS NOT NULL THEN {'column': NULL, 'reason': _shape_error} END"]
+    for c in extract.columns:
+        n, t = norm[c.name], typ[c.name]
+        if not c.nullable:
+            reason = "missing key" if c.name in extract.key else "missing required value"
+            problems.append(_problem(c.name, f"{n} IS NULL", lit(reason)))
+        if c.type != "string":
+            problems.append(_problem(c.name, f"{n} IS NOT NULL AND {t} IS NULL", _type_reason(c, n)))
+    for earlier, later in extract.order_checks:
+        te, tl = typ[earlier], typ[later]
+        problems.append(_problem(later, f"{tl} < {te}", lit(f"{later} is before {earlier}")))
+    problem_list = ",\n            ".join(problems)
+    record = ", ".join(f"{lit(c.name)}: {q(c.name)}" for c in extract.columns)
+    outputs = ", ".join(f"{typ[c.name]} AS {q(c.name)}" for c in extract.columns)
+
+    return f"""
+SELECT _file_idx, _line, {outputs},
+       list_filter([
+            {problem_list}
+       ], p -> p IS NOT NULL) AS problems,
+       CAST(to_json({{{record}}}) AS VARCHAR) AS record
+FROM (
+    SELECT *, {typing}
+    FROM (
+        SELECT *, {normalize}
+        FROM {source}
+    )
+)
+"""

@@ -1,0 +1,40 @@
+"""Shared fixtures: one small generated city (30 days spanning the citywide expansion on 2023-10-23 and
+the fall-back DST night of 2023-11-05), landed once into a real DuckDB file."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from pathlib import Path
+
+import pytest
+
+from orchestration.demo.generate import generate
+from orchestration.demo.simulation import DemoConfig
+from orchestration.land.loader import land
+
+REPO = Path(__file__).resolve().parent.parent
+REALDATA = REPO.parent / "shared" / "realdata"
+SMALL = DemoConfig(seed=7, start=dt.date(2023, 10, 15), days=30)
+
+
+@pytest.fixture(scope="session")
+def small_city(tmp_path_factory) -> dict:
+    """Drops, planted truth and a warehouse with everything landed once."""
+    root = tmp_path_factory.mktemp("small_city")
+    generate(SMALL, root / "landing", root / "truth.json", progress=lambda m: None)
+    report = land(root / "landing", root / "warehouse.duckdb", SMALL.city_tz, progress=lambda m: None)
+    return dict(root=root, landing=root / "landing", warehouse=root / "warehouse.duckdb", report=report,
+                truth=json.loads((root / "truth.json").read_text()))
+
+
+@pytest.fixture(scope="session")
+def injected_city(tmp_path_factory) -> dict:
+    """The same city with every class of bad input planted, landed once."""
+    root = tmp_path_factory.mktemp("injected_city")
+    cfg = DemoConfig(seed=7, start=dt.date(2023, 10, 15), days=6)
+    generate(cfg, root / "landing", root / "truth.json", inject=True, progress=lambda m: None)
+    report = land(root / "landing", root / "warehouse.duckdb", cfg.city_tz, progress=lambda m: None)
+    return dict(root=root, landing=root / "landing", warehouse=root / "warehouse.duckdb", report=report,
+                truth=json.loads((root / "truth.json").read_text()),
+                injections=json.loads((root / "truth_injections.json").read_text()))

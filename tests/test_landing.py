@@ -1,0 +1,270 @@
+"""Landing: nothing lost, nothing duplicated, nothing half-loaded; clear errors for bad files."""
+
+from __future__ import annotations
+
+import json
+import shutil
+
+import duckdb
+import pytest
+
+from orchestration.contract import load_contract
+from orchestration.land import loader
+from orchestration.land.loader import land
+
+CONTRACT = load_contract()
+TZ = "America/New_York"
+
+
+def quiet(_):
+    pass
+
+
+def sql(warehouse, query, params=None):
+    con = duckdb.connect(str(warehouse), read_only=True)
+    try:
+        return con.execute(query, params or []).fetchall()
+    finally:
+        con.close()
+
+
+def table_digest(warehouse) -> dict:
+    """Content of every raw table, ignoring landing bookkeeping columns."""
+    out = {}
+    for name, extract in CONTRACT.extracts.items():
+        cols = ", ".join(f'"{c}"' for c in extract.column_names)
+        out[name] = sql(warehouse, f"SELECT count(*), sum(hash({cols})) FROM raw.{name}")[0]
+    return out
+
+
+# ------------------------------------------------------------------------------------ the demo city
+
+def test_every_file_reconciles(small_city):
+    rows = sql(small_city["warehouse"], "SELECT path, rows_read, rows_loaded, rows_quarantined FROM land.file_ledger")
+    assert len(rows) == len(small_city["report"].landed)
+    for path, read, loaded, quarantined in rows:
+        assert read == loaded + quarantined, path
+
+
+def test_raw_tables_hold_each_record_once_as_the_truth_counts_them(small_city):
+    t, w = small_city["truth"], small_city["warehouse"]
+    assert sql(w, "SELECT count(*), count(DISTINCT incident_number) FROM raw.cad_incidents")[0] == (
+        t["volume"]["incidents"], t["volume"]["incidents"])
+    assert sql(w, "SELECT count(*) FROM raw.cad_calls")[0][0] == t["volume"]["calls"]
+    assert sql(w, "SELECT count(*) FROM raw.cm_encounters")[0][0] == t["encounters"]["total"]
+    # overlapping CAD drops: every incident was sent twice, stored once
+    read = sql(w, "SELECT sum(rows_read) FROM land.file_ledger WHERE extract = 'cad_incidents'")[0][0]
+    assert read == 2 * t["volume"]["incidents"]
+
+
+def test_timestamps_are_utc_and_dst_neither_creates_nor_loses_incidents(small_city):
+    t, w = small_city["truth"], small_city["warehouse"]
+    by_date = dict(sql(w, f"""
+        SELECT strftime(timezone('{TZ}', timezone('UTC', received_at)), '%Y-%m-%d'), count(*)
+        FROM raw.cad_incidents GROUP BY 1"""))
+    assert by_date == t["volume"]["by_local_date"]
+    hours = sql(w, f"""
+        SELECT count(DISTINCT date_trunc('hour', received_at)) FROM raw.cad_incidents
+        WHERE strftime(timezone('{TZ}', timezone('UTC', received_at)), '%Y-%m-%d') = '2023-11-05'""")[0][0]
+    assert hours == 25  # the fall-back day has 25 real hours, each with incidents
+
+
+def test_later_versions_replace_earlier_ones(small_city):
+    """CAD re-sends yesterday with late clears; case management re-sends a closed encounter with its outcome."""
+    w = small_city["warehouse"]
+    assert sql(w, "SELECT count(*) FROM raw.cad_unit_assignments WHERE cleared_at IS NULL")[0][0] == 0
+    assert sql(w, "SELECT count(*) FROM raw.cm_encounters WHERE primary_outcome IS NULL")[0][0] == 0
+    # at least some encounters were first landed open, then updated by a later drop
+    updated = sql(w, """
+        SELECT count(*) FROM raw.cm_encounters e
+        WHERE e._source_file NOT LIKE strftime(timezone('America/New_York', timezone('UTC', e.started_at)), '%Y-%m-%d') || '/%'""")[0][0]
+    assert updated > 0
+
+
+def test_landing_twice_changes_nothing(small_city, tmp_path):
+    warehouse = tmp_path / "w.duckdb"
+    shutil.copy(small_city["warehouse"], warehouse)
+    before = table_digest(warehouse)
+    report = land(small_city["landing"], warehouse, TZ, progress=quiet)
+    assert not report.landed and len(report.skipped) == len(small_city["report"].landed)
+    assert table_digest(warehouse) == before
+    assert sql(warehouse, "SELECT count(*) FROM land.file_ledger")[0][0] == len(small_city["report"].landed)
+
+
+def test_drop_order_does_not_matter(small_city, tmp_path):
+    """Landing drops newest first gives the same tables: the latest extract wins, not the latest landed."""
+    warehouse = tmp_path / "w.duckdb"
+    folders = sorted(p for p in small_city["landing"].iterdir() if p.is_dir())
+    for folder in reversed(folders):
+        staging = tmp_path / "one_drop"
+        shutil.rmtree(staging, ignore_errors=True)
+        shutil.copytree(folder, staging / folder.name)
+        land(staging, warehouse, TZ, progress=quiet, batch_rows=10**9)
+    assert table_digest(warehouse) == table_digest(small_city["warehouse"])
+
+
+def test_update_drop_updates_an_earlier_record(tmp_path):
+    landing = tmp_path / "landing"
+    header = ",".join(CONTRACT.extracts["cm_referrals"].column_names)
+    (landing / "2024-01-01").mkdir(parents=True)
+    (landing / "2024-01-02").mkdir(parents=True)
+    (landing / "2024-01-01" / "cm_referrals_20240101.csv").write_text(
+        f"{header}\nR1,E1,food,2024-01-01T10:00:00-05:00\nR2,E1,other,2024-01-01T10:00:00-05:00\n")
+    (landing / "2024-01-02" / "cm_referrals_20240102.csv").write_text(
+        f"{header}\nR1,E1,housing_shelter,2024-01-01T10:00:00-05:00\n")
+    land(landing, tmp_path / "w.duckdb", TZ, progress=quiet)
+    assert sql(tmp_path / "w.duckdb", "SELECT referral_id, referral_type FROM raw.cm_referrals ORDER BY 1") == [
+        ("R1", "housing_shelter"), ("R2", "other")]
+
+
+# ------------------------------------------------------------------------------------ planted bad input
+
+def test_every_injected_bad_row_is_quarantined_where_it_was_planted(injected_city):
+    w = injected_city["warehouse"]
+    planted = [i for i in injected_city["injections"] if i["expect"] == "quarantine"]
+    assert {i["class"] for i in planted} == {"unparseable_timestamp", "missing_key", "unknown_code", "wrong_type",
+                                             "arrival_before_dispatch"}
+    quarantine = sql(w, "SELECT path, line, column_name, reason, record FROM land.quarantine ORDER BY path, line")
+    assert len(quarantine) == len(planted), "clean rows must never be quarantined"
+    for inj in planted:
+        match = [q for q in quarantine if q[0] == inj["file"] and q[1] == inj["line"]]
+        assert match, inj
+        path, line, column, reason, record = match[0]
+        assert column == inj["column"] and inj["reason"] in reason, (inj, reason)
+        assert json.loads(record)  # the row as sent is kept
+
+
+def test_every_injected_bad_file_is_rejected_whole_with_a_clear_message(injected_city):
+    w, report = injected_city["warehouse"], injected_city["report"]
+    planted = [i for i in injected_city["injections"] if i["expect"] == "reject"]
+    assert {i["class"] for i in planted} == {"missing_column", "renamed_column", "empty_file", "truncated_file",
+                                             "wrong_encoding", "unknown_extract"}
+    rejected = {str(r.path.relative_to(injected_city["landing"])): r.problem for r in report.rejected}
+    assert set(rejected) == {i["file"] for i in planted}
+    for inj in planted:
+        assert inj["problem"] in rejected[inj["file"]], (inj, rejected[inj["file"]])
+        assert sql(w, "SELECT count(*) FROM land.rejected_files WHERE path = ?", [inj["file"]])[0][0] == 1
+        assert sql(w, "SELECT count(*) FROM land.file_ledger WHERE path = ?", [inj["file"]])[0][0] == 0
+    for name in CONTRACT.extracts:
+        files = sql(w, f"SELECT DISTINCT _source_file FROM raw.{name}")
+        assert not {f for (f,) in files} & set(rejected), name
+
+
+def test_bad_input_does_not_disturb_the_clean_data(injected_city):
+    w, t = injected_city["warehouse"], injected_city["truth"]
+    assert sql(w, "SELECT count(*) FROM raw.cad_incidents")[0][0] == t["volume"]["incidents"]
+    assert sql(w, "SELECT count(*) FROM raw.cad_calls")[0][0] == t["volume"]["calls"]
+    for _, read, loaded, quarantined in sql(w, "SELECT path, rows_read, rows_loaded, rows_quarantined FROM land.file_ledger"):
+        assert read == loaded + quarantined
+
+
+# ------------------------------------------------------------------------------------ real-world mess
+
+def write(path, text, encoding="utf-8"):
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(text.encode(encoding) if isinstance(text, str) else text)
+    return path
+
+
+ENC_HEADER = ",".join(CONTRACT.extracts["cm_encounters"].column_names)
+
+
+def test_crlf_bom_quoted_newlines_trailing_delimiters_and_timestamp_formats(tmp_path):
+    landing = tmp_path / "landing"
+    rows = [
+        # ISO with offset, CRLF, a narrative with a quoted newline, comma and quotes
+        'E1,I1,P1,crt,911_dispatch,2024-03-10T01:59:00-05:00,2024-03-10T03:30:00-04:00,resolved_on_scene,Y,,,,,'
+        '"said ""hi"",\r\nthen left",2024-03-10T04:00:00-04:00,',
+        # US 12-hour local time, booleans in other spellings, upper-case codes
+        'E2,,P2,CRT,SELF_INITIATED,03/11/2024 01:05:00 PM,03/11/2024 02:00:00 PM,Referred,true,,,,,,03/11/2024 02:00:00 PM,',
+        # local ISO without offset, fractional seconds with offset
+        'E3,I3,,ccd,phone_resolved,2024-03-12 09:00:00,2024-03-12T09:20:00.250-04:00,declined_services,,,,,,,2024-03-12 09:30,',
+    ]
+    write(landing / "2024-03-12" / "cm_encounters_20240312.csv", "\ufeff" + ENC_HEADER + ",\r\n" + "\r\n".join(rows) + "\r\n")
+    report = land(landing, tmp_path / "w.duckdb", TZ, progress=quiet)
+    assert not report.rejected and report.landed[0].rows_quarantined == 0, report.summary()
+    got = sql(tmp_path / "w.duckdb", "SELECT encounter_id, started_at::VARCHAR, ended_at::VARCHAR, team_type, call_origin, "
+                                     "primary_outcome, responder_felt_safe, narrative FROM raw.cm_encounters ORDER BY 1")
+    assert got == [
+        ("E1", "2024-03-10 06:59:00", "2024-03-10 07:30:00", "crt", "911_dispatch", "resolved_on_scene", True,
+         'said "hi",\r\nthen left'),
+        ("E2", "2024-03-11 17:05:00", "2024-03-11 18:00:00", "crt", "self_initiated", "referred", True, None),
+        ("E3", "2024-03-12 13:00:00", "2024-03-12 13:20:00.25", "ccd", "phone_resolved", "declined_services", None, None),
+    ]
+
+
+def test_a_header_only_file_lands_zero_rows(tmp_path):
+    write(tmp_path / "landing" / "d" / "cm_encounters_20240101.csv", ENC_HEADER + "\n")
+    report = land(tmp_path / "landing", tmp_path / "w.duckdb", TZ, progress=quiet)
+    assert [(r.rows_read, r.rows_loaded) for r in report.landed] == [(0, 0)]
+
+
+@pytest.mark.parametrize("name,content,problem", [
+    ("cm_encounters_20240101.csv", b"", "file is empty"),
+    ("cm_encounters_20240101.csv", "encounter_id,incident_number\nE1,I1\n", "missing column(s)"),
+    ("cm_encounters_20240101.csv", ENC_HEADER.replace("team_type", "team") + "\n", "renamed?"),
+    ("cm_encounters_20240101.csv", ENC_HEADER + ",extra\n", "unexpected column(s) 'extra'"),
+    ("cm_encounters_20240101.csv", (ENC_HEADER + "\nE1,,,crt,911_dispatch,José").encode("cp1252"), "wrong encoding"),
+    ("cm_encounters_20240101.csv", (ENC_HEADER + "\n").encode("utf-16"), "wrong encoding"),
+    ("cm_encounters_20240101.csv", ENC_HEADER + '\nE1,,,crt,911_dispatch,2024-01-01T10:00:00-05:00,,,,,,,,"unterminated',
+     "truncated"),
+    ("cm_encounters_20240101.csv", ENC_HEADER + "\nE1,,,crt,911_dispatch,2024-01-01T1", "truncated"),
+    ("cad_narratives_20240101.csv", "a,b\n1,2\n", "unknown extract name"),
+    ("cm_encounters_20240101.xlsx", "not really", "unsupported file type"),
+    ("cm_encounters_20240101.parquet", "not parquet", "not a readable Parquet file"),
+])
+def test_file_level_problems_reject_the_whole_file(tmp_path, name, content, problem):
+    good = ENC_HEADER + "\nE9,,,crt,911_dispatch,2024-01-01T10:00:00-05:00,,,,,,,,,2024-01-01T10:00:00-05:00\n"
+    write(tmp_path / "landing" / "d" / "cm_encounters_20240101_good.csv", good)
+    bad = write(tmp_path / "landing" / "d" / name, content)
+    report = land(tmp_path / "landing", tmp_path / "w.duckdb", TZ, progress=quiet)
+    assert len(report.rejected) == 1 and report.rejected[0].path == bad
+    assert problem in report.rejected[0].problem and str(bad) in str(report.rejected[0])
+    assert sql(tmp_path / "w.duckdb", "SELECT encounter_id FROM raw.cm_encounters") == [("E9",)]  # only the good file
+
+
+def test_manifest_row_count_and_checksum_are_enforced(tmp_path):
+    body = ENC_HEADER + "\nE1,,,crt,911_dispatch,2024-01-01T10:00:00-05:00,,,,,,,,,2024-01-01T10:00:00-05:00\n"
+    drop = tmp_path / "landing" / "2024-01-01"
+    write(drop / "cm_encounters_20240101.csv", body)
+    write(drop / "cm_referrals_20240101.csv", ",".join(CONTRACT.extracts["cm_referrals"].column_names) + "\n")
+    write(drop / "_manifest.json", json.dumps({"extracted_at": "2024-01-02T02:00:00-05:00", "files": {
+        "cm_encounters_20240101.csv": {"rows": 2},
+        "cm_referrals_20240101.csv": {"rows": 0, "sha256": "0" * 64}}}))
+    report = land(tmp_path / "landing", tmp_path / "w.duckdb", TZ, progress=quiet)
+    problems = sorted(r.problem for r in report.rejected)
+    assert len(problems) == 2
+    assert "checksum does not match" in problems[0] and "manifest says 2 rows, the file has 1" in problems[1]
+
+
+def test_a_failure_mid_batch_rolls_back_every_file_in_it(small_city, tmp_path, monkeypatch):
+    """A fault while writing (here: the disk or database failing on the third extract) leaves no trace."""
+    calls = {"n": 0}
+    real = loader._write_extract
+
+    def failing(*args, **kwargs):
+        calls["n"] += 1
+        if calls["n"] == 3:
+            raise OSError("disk full")
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(loader, "_write_extract", failing)
+    warehouse = tmp_path / "w.duckdb"
+    with pytest.raises(OSError, match="disk full"):
+        land(small_city["landing"], warehouse, TZ, progress=quiet)
+    assert sql(warehouse, "SELECT count(*) FROM land.file_ledger")[0][0] == 0
+    for name in CONTRACT.extracts:
+        assert sql(warehouse, f"SELECT count(*) FROM raw.{name}")[0][0] == 0
+    monkeypatch.setattr(loader, "_write_extract", real)
+    land(small_city["landing"], warehouse, TZ, progress=quiet)  # and the next run lands everything
+    assert table_digest(warehouse) == table_digest(small_city["warehouse"])
+
+
+def test_parquet_drops_land_like_csv(small_city, tmp_path):
+    from orchestration.demo.generate import generate
+    from tests.conftest import SMALL
+
+    generate(SMALL, tmp_path / "landing", tmp_path / "truth.json", fmt="parquet", progress=quiet)
+    report = land(tmp_path / "landing", tmp_path / "w.duckdb", TZ, progress=quiet)
+    assert not report.rejected and sum(r.rows_quarantined for r in report.landed) == 0
+    assert table_digest(tmp_path / "w.duckdb") == table_digest(small_city["warehouse"])
