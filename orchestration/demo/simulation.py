@@ -19,7 +19,7 @@ import datetime as dt
 import math
 import random
 from collections import defaultdict
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from zoneinfo import ZoneInfo
 
 from orchestration.demo.rules import ProgramRules
@@ -290,7 +290,6 @@ class Simulation:
         screen = None if flags[0] is None else not any(flags)
         eligible_types = self.rules.eligible_types(day)
         calltype_eligible = final_type in eligible_types
-        program_eligible = calltype_eligible and screen is True
         in_area = beat in self.rules.service_beats(day)
         in_hours = self.in_hours(t)
         facts = Facts(origin, final_type, self.local(t), calltype_eligible, screen, in_area, in_hours,
