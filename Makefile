@@ -7,7 +7,7 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 INSTALLED := $(VENV)/.installed
 
-.PHONY: setup demo land test bench docs lock clean
+.PHONY: setup demo land test bench docs dbt dbt-docs lock clean
 
 $(INSTALLED): pyproject.toml requirements.lock
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -27,10 +27,16 @@ test: $(INSTALLED)
 	$(PY) -m pytest $(ARGS)
 
 bench: $(INSTALLED)
-	$(PY) bench/bench_landing.py $(ARGS)
+	$(PY) bench/bench.py $(ARGS)
 
 docs: $(INSTALLED)
 	$(PY) -m orchestration.contract --render
+
+dbt: $(INSTALLED)
+	$(PY) -m orchestration dbt $(ARGS)
+
+dbt-docs: $(INSTALLED)
+	$(PY) -m orchestration dbt docs generate
 
 lock: $(INSTALLED)
 	$(PY) -m pip freeze --exclude-editable | { echo '# Full pinned set, resolved on Python 3.11 from PyPI (pip install -c requirements.lock -e ".[dev]").'; echo '# Regenerate with: make lock'; cat; } > requirements.lock

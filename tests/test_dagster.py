@@ -25,10 +25,14 @@ def _env(monkeypatch, tmp_path):
     monkeypatch.delenv("ALT911_WAREHOUSE", raising=False)
 
 
-def test_definitions_load():
-    repo = defs.get_repository_def()
-    keys = {k.to_user_string() for k in repo.asset_graph.get_all_asset_keys()}
-    assert "raw/cad_incidents" in keys and "raw/cm_encounters" in keys
+def test_definitions_load_with_layers_wired_in_order():
+    graph = defs.resolve_asset_graph()
+    keys = {k.to_user_string() for k in graph.get_all_asset_keys()}
+    assert {"raw/cad_incidents", "staging/stg_cad__incidents", "marts/fct_incidents", "marts/mart_kpis"} <= keys
+    groups = {graph.get(k).group_name for k in graph.get_all_asset_keys()}
+    assert groups == {"raw", "reference", "staging", "intermediate", "marts"}
+    # dbt sources are the landing assets: staging hangs off raw
+    assert dg.AssetKey(["raw", "cad_incidents"]) in graph.get(dg.AssetKey(["staging", "stg_cad__incidents"])).parent_keys
     assert defs.resolve_job_def("main_job")
 
 
@@ -58,14 +62,21 @@ def test_a_rejected_file_fails_the_run_and_names_the_file(monkeypatch, tmp_path)
 
 
 def test_readme_main_command_runs_end_to_end(tmp_path):
-    """`make demo` runs `python -m orchestration demo`; here on a short period to keep CI fast."""
+    """`make demo` runs `python -m orchestration demo` (land, then dbt build, in one Dagster run);
+    here on a short period to keep CI fast."""
     env = dict(os.environ, ALT911_DATA_DIR=str(tmp_path))
     out = subprocess.run([sys.executable, "-m", "orchestration", "demo", "--years", "0.02"], cwd=REPO, env=env,
                          capture_output=True, text=True, timeout=600)
     assert out.returncode == 0, out.stdout[-3000:] + out.stderr[-3000:]
     assert "main job succeeded" in out.stdout
     assert "cad_incidents" in out.stdout and "quarantined" in out.stdout
-    assert (tmp_path / "warehouse.duckdb").exists() and (tmp_path / "demo_truth.json").exists()
+    assert "Headline metrics" in out.stdout and "share of eligible served" in out.stdout
+    con = duckdb.connect(str(tmp_path / "warehouse.duckdb"), read_only=True)
+    truth = __import__("json").loads((tmp_path / "demo_truth.json").read_text())
+    served = con.execute("select numerator, denominator from marts.mart_kpis "
+                         "where metric = 'share_of_eligible_served' and period_grain = 'all'").fetchone()
+    share = truth["served"]["share_of_eligible_served"]
+    assert served == (share["numerator"], share["denominator"])
 
 
 def test_main_command_exits_non_zero_when_input_is_bad(tmp_path):

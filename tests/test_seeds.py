@@ -29,7 +29,7 @@ def seeded(tmp_path_factory):
     tmp = tmp_path_factory.mktemp("seeds")
     warehouse = tmp / "w.duckdb"
     dbt(["parse", "--warn-error-options", '{"error": ["Deprecations"]}'], tmp, warehouse)
-    out = dbt(["build", "--select", "resource_type:seed"], tmp, warehouse)
+    out = dbt(["build", "--select", "resource_type:seed", "--indirect-selection", "cautious"], tmp, warehouse)
     assert "ERROR=0" in out and "PASS=" in out
     con = duckdb.connect(str(warehouse), read_only=True)
     yield con

@@ -37,6 +37,7 @@ class Column:
 @dataclass(frozen=True)
 class Extract:
     name: str
+    dbt_source: str
     system: str
     description: str
     key: tuple[str, ...]
@@ -93,6 +94,7 @@ def _parse(raw: dict) -> Contract:
                 raise ContractError(f"{name}: {col_name!r} is used as a key or in order_checks but is not a column")
         extracts[name] = Extract(
             name=name,
+            dbt_source=spec["dbt_source"],
             system=spec["system"],
             description=spec["description"],
             key=tuple(spec["key"]),
@@ -189,3 +191,47 @@ def render_markdown(contract: Contract | None = None) -> str:
         out.append(f"- `{seed}`: {', '.join(f'`{v}`' for v in code_set(seed))}")
     out.append("")
     return "\n".join(out)
+
+
+SQL_TYPES = {"string": "varchar", "integer": "bigint", "boolean": "boolean", "timestamp": "timestamp", "date": "date",
+             "code": "varchar"}
+
+
+def render_dbt_sources(contract: Contract | None = None) -> str:
+    """dbt_project/models/staging/_sources.yml, generated from extracts.yml (a test keeps the two in step)."""
+    contract = contract or load_contract()
+    by_source: dict[str, list[Extract]] = {}
+    for e in contract.extracts.values():
+        by_source.setdefault(e.dbt_source, []).append(e)
+    sources = []
+    for name, extracts in by_source.items():
+        tables = []
+        for e in extracts:
+            columns = [{"name": c.name, "data_type": SQL_TYPES[c.type],
+                        "description": c.description + (" Sensitive: never selected past staging." if c.sensitive else "")}
+                       for c in e.columns]
+            columns += [
+                {"name": "_extracted_at", "data_type": "timestamp",
+                 "description": "Extract time (UTC) of the drop this version came from; the latest wins."},
+                {"name": "_source_file", "data_type": "varchar", "description": "Landing-folder path of the file."},
+                {"name": "_source_line", "data_type": "bigint", "description": "Line (CSV) or row (Parquet) in that file."},
+                {"name": "_landed_at", "data_type": "timestamp", "description": "When landing wrote the row (UTC)."},
+            ]
+            tables.append({
+                "name": e.name,
+                "description": f"{e.description} Key: {', '.join(e.key)}. Contract: docs/extract-contract.md.",
+                "config": {"meta": {"dagster": {"asset_key": ["raw", e.name]}}},
+                "columns": columns,
+            })
+        sources.append({
+            "name": name,
+            "description": f"Raw extracts from {extracts[0].system}, landed by orchestration/land (one row per key).",
+            "schema": "raw",
+            "config": {"loaded_at_field": "_landed_at",
+                       "freshness": {"warn_after": {"count": 26, "period": "hour"},
+                                     "error_after": {"count": 72, "period": "hour"}}},
+            "tables": tables,
+        })
+    header = ("# Generated from orchestration/contract/extracts.yml by `python -m orchestration.contract --render`.\n"
+              "# Do not edit by hand.\n")
+    return header + yaml.safe_dump({"version": 2, "sources": sources}, sort_keys=False, width=120)

@@ -78,6 +78,7 @@ class Truth:
         self.referral_types = Counter()
         self.transport_destinations = Counter()
         self.groups = {g: Counter() for g in ("served", "police_handled")}
+        self.strata = defaultdict(Counter)  # (group, call type, hour band) -> incidents, arrests, transports
         self.police_hours: list[float] = []
         self.encounter_people: list[tuple[str, dt.date]] = []
 
@@ -157,6 +158,10 @@ class Truth:
                 g["incidents"] += 1
                 g["arrests"] += len(inc.get("_arrests", []))
                 g["transported_incidents"] += any(u["transported_at"] for u in units)
+                stratum = self.strata[(group, f.final_type, f.local_received.hour // 6)]
+                stratum["incidents"] += 1
+                stratum["arrests"] += len(inc.get("_arrests", []))
+                stratum["transported_incidents"] += any(u["transported_at"] for u in units)
             if group == "police_handled":
                 c["police_assignments"] += len(police)
                 self.police_hours += [_minutes(u["dispatched_at"], u["cleared_at"]) / 60 for u in police]
@@ -187,6 +192,20 @@ class Truth:
         c["ems_requests"] += e["ems_requested_at"] is not None
         if e["person_id"]:
             self.encounter_people.append((e["person_id"], e["started_at"]))
+
+    def standardized(self, group: str) -> dict:
+        """Direct standardization to the combined mix of both groups, over call type x hour-band strata
+        where both groups have incidents (per 100 incidents)."""
+        cells = {(t, b) for (_, t, b) in self.strata}
+        common = [c for c in cells if self.strata[("served", *c)]["incidents"] and self.strata[("police_handled", *c)]["incidents"]]
+        standard = {c: self.strata[("served", *c)]["incidents"] + self.strata[("police_handled", *c)]["incidents"] for c in common}
+        total = sum(standard.values())
+        out = {}
+        for event in ("arrests", "transported_incidents"):
+            name = "standardized_arrests_per_100" if event == "arrests" else "standardized_transports_per_100"
+            out[name] = (100 * sum(standard[c] / total * self.strata[(group, *c)][event] / self.strata[(group, *c)]["incidents"]
+                                   for c in common) if total else None)
+        return out
 
     # ------------------------------------------------------------------------------------ result
     def result(self, tz, config: dict) -> dict:
@@ -251,7 +270,8 @@ class Truth:
             comparative={g: dict(incidents=v["incidents"], arrests=v["arrests"],
                                  transported_incidents=v["transported_incidents"],
                                  arrests_per_100=100 * v["arrests"] / v["incidents"] if v["incidents"] else None,
-                                 transports_per_100=100 * v["transported_incidents"] / v["incidents"] if v["incidents"] else None)
+                                 transports_per_100=100 * v["transported_incidents"] / v["incidents"] if v["incidents"] else None,
+                                 **self.standardized(g))
                          for g, v in self.groups.items()},
             police_time=dict(served_eligible_911=c["served_eligible_911"],
                              served_eligible_phone_resolved=c["served_eligible_phone_resolved"],

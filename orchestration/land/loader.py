@@ -26,9 +26,9 @@ from typing import Callable
 import duckdb
 import pyarrow as pa
 
-from orchestration.contract import Contract, Extract, load_contract
+from orchestration.contract import SQL_TYPES, Contract, Extract, load_contract
 from orchestration.land.reader import SUPPORTED_SUFFIXES, FileRejected, ParsedFile, read_extract_file, sha256_of
-from orchestration.land.validate import SQL_TYPES, q, validation_sql
+from orchestration.land.validate import q, validation_sql
 
 MANIFEST_NAME = "_manifest.json"
 

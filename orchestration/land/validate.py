@@ -57,16 +57,6 @@ def typed(col: Column, contract: Contract, city_tz: str, value: str) -> str:
     raise AssertionError(col.type)
 
 
-SQL_TYPES = {
-    "string": "VARCHAR",
-    "integer": "BIGINT",
-    "boolean": "BOOLEAN",
-    "timestamp": "TIMESTAMP",
-    "date": "DATE",
-    "code": "VARCHAR",
-}
-
-
 def _problem(column: str, condition: str, reason_sql: str) -> str:
     return f"CASE WHEN {condition} THEN {{'column': {lit(column)}, 'reason': {reason_sql}}} END"
 

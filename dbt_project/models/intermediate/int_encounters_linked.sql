@@ -1,0 +1,48 @@
+-- Encounters with their CAD link resolved and their referrals, transports and follow-ups rolled up.
+with referrals as (
+    select encounter_id, count(*) as referral_count
+    from {{ ref('stg_case_management__referrals') }}
+    group by encounter_id
+),
+
+transports as (
+    select encounter_id, count(*) as transport_count
+    from {{ ref('stg_case_management__transports') }}
+    group by encounter_id
+),
+
+follow_ups as (
+    select encounter_id, count(*) as follow_up_count, min(followed_up_at) as first_followed_up_at
+    from {{ ref('stg_case_management__follow_ups') }}
+    group by encounter_id
+)
+
+select
+    e.encounter_id,
+    e.incident_number,
+    i.incident_number is not null as is_linked,
+    e.person_key,
+    e.team_type,
+    e.call_origin,
+    e.started_at,
+    cast({{ to_local('e.started_at') }} as date) as started_local_date,
+    e.ended_at,
+    e.primary_outcome,
+    e.team_type in ('crt', 'cor') and coalesce(e.primary_outcome, '') <> 'cancelled_en_route' as is_in_person,
+    e.responder_felt_safe,
+    e.police_backup_requested_at is not null as police_backup_requested,
+    e.police_backup_reason,
+    e.ems_requested_at is not null as ems_requested,
+    e.ems_request_reason,
+    coalesce(r.referral_count, 0) as referral_count,
+    coalesce(t.transport_count, 0) as transport_count,
+    coalesce(f.follow_up_count, 0) as follow_up_count,
+    f.first_followed_up_at,
+    f.first_followed_up_at is not null and e.ended_at is not null
+        and {{ minutes_between('e.ended_at', 'f.first_followed_up_at') }} <= {{ var('follow_up_window_hours') }} * 60
+        as is_followed_up_within_window
+from {{ ref('stg_case_management__encounters') }} as e
+left join {{ ref('stg_cad__incidents') }} as i on i.incident_number = e.incident_number
+left join referrals as r on r.encounter_id = e.encounter_id
+left join transports as t on t.encounter_id = e.encounter_id
+left join follow_ups as f on f.encounter_id = e.encounter_id

@@ -1,0 +1,54 @@
+-- What every agency and program team did on each incident, from CAD unit assignments.
+with assignments as (
+    select
+        a.*,
+        i.received_at,
+        a.unit_type in ('crt', 'cor', 'ccd') as is_program_unit,
+        coalesce(a.unit_disposition, '') = 'declined' as is_declined
+    from {{ ref('stg_cad__unit_assignments') }} as a
+    inner join {{ ref('stg_cad__incidents') }} as i on i.incident_number = a.incident_number
+),
+
+first_field_unit as (
+    -- the first non-declined program field unit sent; its team is the incident's team
+    select incident_number, unit_type, dispatched_at, arrived_at
+    from (
+        select
+            incident_number, unit_type, dispatched_at, arrived_at,
+            row_number() over (partition by incident_number order by dispatched_at, assignment_id) as dispatch_order
+        from assignments
+        where unit_type in ('crt', 'cor') and not is_declined
+    ) as ranked
+    where dispatch_order = 1
+),
+
+rolled_up as (
+    select
+        incident_number,
+        {{ flag_sum("is_program_unit and not is_declined") }} as program_assignments,
+        {{ flag_sum("unit_type in ('crt', 'cor') and not is_declined") }} as program_field_assignments,
+        {{ flag_sum("unit_type = 'ccd' and not is_declined") }} as phone_diversion_assignments,
+        {{ flag_sum("is_program_unit and is_declined") }} as declined_program_assignments,
+        {{ flag_sum("unit_type in ('crt', 'cor', 'police', 'fire', 'ems') and not is_declined") }} as field_assignments,
+        sum(case when unit_type in ('crt', 'cor') and not is_declined and cleared_at is not null
+                 then {{ minutes_between('dispatched_at', 'cleared_at') }} / 60.0 end) as program_field_hours,
+        {{ flag_sum("unit_type = 'police'") }} as police_assignments,
+        {{ flag_sum("unit_type = 'police' and cleared_at is not null") }} as police_assignments_cleared,
+        sum(case when unit_type = 'police' and cleared_at is not null
+                 then {{ minutes_between('dispatched_at', 'cleared_at') }} / 60.0 end) as police_unit_hours,
+        min(case when unit_type = 'police' then dispatched_at end) as police_first_dispatched_at,
+        min(case when unit_type = 'police' then arrived_at end) as police_first_arrived_at,
+        {{ flag_sum("unit_type = 'police' and " ~ minutes_between('received_at', 'dispatched_at')
+                    ~ " <= " ~ var('concurrent_dispatch_minutes')) }} as police_sent_at_intake,
+        {{ flag_sum("transported_at is not null") }} as transporting_assignments
+    from assignments
+    group by incident_number
+)
+
+select
+    r.*,
+    f.unit_type as first_field_team,
+    f.dispatched_at as first_field_dispatched_at,
+    f.arrived_at as first_field_arrived_at
+from rolled_up as r
+left join first_field_unit as f on f.incident_number = r.incident_number

@@ -1,0 +1,24 @@
+-- One row per program encounter (case management), pseudonymized.
+select
+    encounter_id,
+    incident_number,
+    is_linked,
+    person_key,
+    team_type,
+    call_origin,
+    started_at,
+    started_local_date,
+    ended_at,
+    primary_outcome,
+    is_in_person,
+    responder_felt_safe,
+    police_backup_requested,
+    police_backup_reason,
+    ems_requested,
+    ems_request_reason,
+    referral_count,
+    transport_count,
+    follow_up_count,
+    first_followed_up_at,
+    is_followed_up_within_window
+from {{ ref('int_encounters_linked') }}

@@ -1,0 +1,115 @@
+-- One row per CAD incident with every flag and measure the metric marts use.
+with incidents as (
+    select * from {{ ref('stg_cad__incidents') }}
+),
+
+linked_encounters as (
+    select
+        e.*,
+        row_number() over (partition by incident_number order by started_at, encounter_id) as encounter_order
+    from {{ ref('int_encounters_linked') }} as e
+    where e.is_linked
+),
+
+encounter_rollup as (
+    select
+        incident_number,
+        max(case when encounter_order = 1 then encounter_id end) as encounter_id,
+        max(case when encounter_order = 1 then primary_outcome end) as primary_outcome,
+        max({{ flag("referral_count > 0") }}) = 1 as has_referral,
+        max({{ flag("transport_count > 0") }}) = 1 as has_program_transport,
+        max({{ flag("follow_up_count > 0") }}) = 1 as has_follow_up,
+        max({{ flag("is_followed_up_within_window") }}) = 1 as has_follow_up_within_window
+    from linked_encounters
+    group by incident_number
+),
+
+arrests as (
+    select incident_number, count(*) as arrest_count
+    from {{ ref('stg_rms__arrests') }}
+    where incident_number is not null
+    group by incident_number
+),
+
+joined as (
+    select
+        i.incident_number,
+        i.received_at,
+        i.received_at_local,
+        cast(i.received_at_local as date) as local_date,
+        cast(extract(hour from i.received_at_local) as integer) as local_hour,
+        cast(extract(isodow from i.received_at_local) as integer) as iso_day_of_week,
+        cast(floor(extract(hour from i.received_at_local) / 6) as integer) as hour_band,
+        i.call_origin as intake_call_origin,
+        i.call_type,
+        ct.apco_code,
+        i.initial_call_type,
+        i.priority,
+        i.beat,
+        i.disposition_code,
+        coalesce(c.call_count, 0) as call_count,
+        e.is_calltype_eligible,
+        e.is_screen_eligible,
+        e.is_not_triaged,
+        e.is_in_service_area,
+        e.is_in_service_hours,
+        e.is_program_eligible,
+        coalesce(r.program_assignments, 0) > 0 as is_served,
+        coalesce(r.phone_diversion_assignments, 0) > 0 and coalesce(r.field_assignments, 0) = 0 as is_phone_resolved,
+        r.first_field_team,
+        r.first_field_dispatched_at,
+        r.first_field_arrived_at,
+        r.program_field_hours,
+        n.not_served_reason,
+        n.not_served_reason_unconstrained,
+        a.field_units_on_shift,
+        a.field_units_busy,
+        a.is_field_unit_available,
+        coalesce(r.police_assignments, 0) as police_assignments,
+        coalesce(r.police_assignments_cleared, 0) as police_assignments_cleared,
+        r.police_unit_hours,
+        r.police_first_dispatched_at,
+        r.police_first_arrived_at,
+        coalesce(r.police_sent_at_intake, 0) > 0 as has_police_sent_at_intake,
+        coalesce(r.transporting_assignments, 0) > 0 as has_transport,
+        x.encounter_id,
+        x.primary_outcome,
+        coalesce(x.has_referral, false) as has_referral,
+        coalesce(x.has_program_transport, false) as has_program_transport,
+        coalesce(x.has_follow_up, false) as has_follow_up,
+        coalesce(x.has_follow_up_within_window, false) as has_follow_up_within_window,
+        coalesce(ar.arrest_count, 0) as arrest_count
+    from incidents as i
+    left join {{ ref('call_types') }} as ct on ct.call_type = i.call_type
+    left join {{ ref('int_incidents_calls') }} as c on c.incident_number = i.incident_number
+    left join {{ ref('int_incidents_eligibility') }} as e on e.incident_number = i.incident_number
+    left join {{ ref('int_incidents_unit_responses') }} as r on r.incident_number = i.incident_number
+    left join {{ ref('int_incidents_not_served_reasons') }} as n on n.incident_number = i.incident_number
+    left join {{ ref('int_incidents_availability') }} as a on a.incident_number = i.incident_number
+    left join encounter_rollup as x on x.incident_number = i.incident_number
+    left join arrests as ar on ar.incident_number = i.incident_number
+)
+
+select
+    *,
+    case when is_phone_resolved then 'phone_resolved' else intake_call_origin end as call_origin,
+    case
+        when is_phone_resolved then 'ccd'
+        when is_served then first_field_team
+    end as served_by_team,
+    case
+        when first_field_arrived_at is not null and intake_call_origin = '911_dispatch'
+            then {{ minutes_between('first_field_dispatched_at', 'first_field_arrived_at') }}
+    end as program_response_minutes,
+    case
+        when police_first_arrived_at is not null
+            then {{ minutes_between('police_first_dispatched_at', 'police_first_arrived_at') }}
+    end as police_response_minutes,
+    is_served and intake_call_origin = '911_dispatch' and has_police_sent_at_intake as has_concurrent_police_dispatch,
+    -- the two groups compared for arrests, transports and police time: eligible 911 calls, phone resolutions aside
+    case
+        when not is_program_eligible or intake_call_origin <> '911_dispatch' or is_phone_resolved then null
+        when is_served then 'served'
+        when police_assignments > 0 then 'police_handled'
+    end as comparison_group
+from joined

@@ -1,0 +1,26 @@
+-- Response time in minutes, dispatch to arrival, for 911-dispatched incidents: each program team
+-- (first non-declined program field unit sent) and police on program-eligible incidents the program
+-- did not serve. Incidents without an arrival time are excluded and counted, never made zero.
+with base as (
+    select local_date, first_field_team as responder, program_response_minutes as minutes
+    from {{ ref('fct_incidents') }}
+    where is_served and intake_call_origin = '911_dispatch' and first_field_team is not null
+    union all
+    select local_date, 'police_on_eligible', police_response_minutes
+    from {{ ref('fct_incidents') }}
+    where is_program_eligible and not is_served and intake_call_origin = '911_dispatch' and police_assignments > 0
+),
+
+periods as ({{ by_period('base', 'local_date') }})
+
+select
+    period_grain,
+    period_start,
+    responder,
+    count(minutes) as incidents_measured,
+    {{ flag_sum("minutes is null") }} as excluded_no_arrival,
+    avg(minutes) as mean_minutes,
+    percentile_cont(0.5) within group (order by minutes) as median_minutes,
+    percentile_cont(0.9) within group (order by minutes) as p90_minutes
+from periods
+group by period_grain, period_start, responder

@@ -1,0 +1,6 @@
+with latest as (
+    {{ latest_version(source('rms', 'rms_arrests'), ['arrest_id']) }}
+)
+
+select arrest_id, incident_number, arrested_at, charge_level
+from latest

@@ -1,0 +1,11 @@
+with latest as (
+    {{ latest_version(source('roster', 'program_shifts'), ['shift_id']) }}
+)
+
+select
+    shift_id,
+    unit_id,
+    team_type,
+    shift_start,
+    shift_end
+from latest

@@ -1,0 +1,77 @@
+"""The dbt project, defined once, and the few things Python needs to run it.
+
+Python never computes a metric: it prepares dbt's manifest, builds dbt's command line and runs it.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+from orchestration.settings import REPO_ROOT, Settings, load_settings
+
+DBT_PROJECT_DIR = REPO_ROOT / "dbt_project"
+DBT_PROFILES_DIR = REPO_ROOT / "profiles"
+DBT_TARGET_DIR = DBT_PROJECT_DIR / "target"
+MANIFEST_PATH = DBT_TARGET_DIR / "manifest.json"
+_SOURCES = [DBT_PROJECT_DIR, REPO_ROOT / "seeds", DBT_PROFILES_DIR]
+
+
+def dbt_executable() -> str:
+    """dbt from the same environment as this Python (dagster-dbt also needs it on PATH)."""
+    candidate = Path(sys.executable).with_name("dbt")
+    return str(candidate) if candidate.exists() else "dbt"
+
+
+def dbt_env(settings: Settings | None = None, **extra: str) -> dict[str, str]:
+    """Environment for a dbt run: the warehouse, time zone and program from the project settings."""
+    settings = settings or load_settings()
+    env = dict(os.environ)
+    env.update(ALT911_WAREHOUSE=str(settings.warehouse_path), ALT911_CITY_TZ=settings.city_tz,
+               ALT911_PROGRAM=settings.program, DBT_SEND_ANONYMOUS_USAGE_STATS="false")
+    env.setdefault("DBT_LOG_PATH", str(settings.data_dir / "dbt_logs"))
+    env.update(extra)
+    return env
+
+
+def build_args(select: str | None = None, include_unit_tests: bool = False) -> list[str]:
+    """Arguments for `dbt build`. Unit tests run in CI (`dbt test --select test_type:unit`), not in
+    scheduled runs, where they would only slow down every build."""
+    args = ["build"]
+    if select:
+        args += ["--select", select]
+    if not include_unit_tests:
+        args += ["--exclude-resource-type", "unit_test"]
+    return args
+
+
+def _newest_source_mtime() -> float:
+    newest = 0.0
+    for root in _SOURCES:
+        for path in root.rglob("*"):
+            if path.suffix in (".sql", ".yml", ".csv") and DBT_TARGET_DIR not in path.parents:
+                newest = max(newest, path.stat().st_mtime)
+    return newest
+
+
+def ensure_manifest() -> Path:
+    """Run `dbt parse` when the manifest is missing or older than the project files (Dagster loads
+    the dbt assets from it). Deprecations are errors, as in CI."""
+    if MANIFEST_PATH.exists() and MANIFEST_PATH.stat().st_mtime >= _newest_source_mtime():
+        return MANIFEST_PATH
+    out = run_dbt(["parse", "--warn-error-options", '{"error": ["Deprecations"]}'],
+                  env=dbt_env(ALT911_DEMO="true"))  # parsing needs no key; demo mode keeps it quiet
+    if out.returncode != 0:
+        raise RuntimeError(f"dbt parse failed:\n{out.stdout[-4000:]}\n{out.stderr[-2000:]}")
+    return MANIFEST_PATH
+
+
+def run_dbt(args: list[str], env: dict[str, str] | None = None, capture: bool = True) -> subprocess.CompletedProcess:
+    """Run dbt in the project with the project's profiles; output is captured and returned unless
+    capture=False (then it streams to the terminal)."""
+    return subprocess.run(
+        [dbt_executable(), *args, "--profiles-dir", str(DBT_PROFILES_DIR)],
+        cwd=DBT_PROJECT_DIR, env=env or dbt_env(), capture_output=capture, text=True,
+    )
