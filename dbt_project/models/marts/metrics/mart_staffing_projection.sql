@@ -8,7 +8,7 @@ with eligible as (
 ),
 
 span as (
-    select ({{ dbt.datediff('min(local_date)', 'max(local_date)', 'day') }} + 1) / 7.0 as weeks_observed
+    select cast({{ dbt.datediff('min(local_date)', 'max(local_date)', 'day') }} + 1 as double precision) / 7 as weeks_observed
     from eligible
 ),
 
