@@ -7,7 +7,7 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 INSTALLED := $(VENV)/.installed
 
-.PHONY: setup demo land test bench docs dbt dbt-docs lock clean
+.PHONY: setup demo land dev test bench bench-main docs dbt dbt-docs lock clean
 
 $(INSTALLED): pyproject.toml requirements.lock
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -23,11 +23,17 @@ demo: $(INSTALLED)
 land: $(INSTALLED)
 	$(PY) -m orchestration land $(ARGS)
 
+dev: $(INSTALLED)
+	$(PY) -m orchestration dev
+
 test: $(INSTALLED)
 	$(PY) -m pytest $(ARGS)
 
 bench: $(INSTALLED)
 	$(PY) bench/bench.py $(ARGS)
+
+bench-main: $(INSTALLED)
+	$(PY) bench/bench_main_job.py $(ARGS)
 
 docs: $(INSTALLED)
 	$(PY) -m orchestration.contract --render

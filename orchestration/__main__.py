@@ -1,7 +1,8 @@
 """Command line for data engineers: `python -m orchestration {demo,land,status} --help`.
 
-- demo:   generate a demo city into the landing folder (replacing it) and run the main job on a fresh warehouse
-- land:   run the main job (land new drops, then dbt build) on the landing folder as it is
+- demo:   one Dagster run: generate a demo city into the landing folder (replacing it), then everything the
+          main job does, on a fresh warehouse
+- land:   the main job on the landing folder as it is: land, quality gate, dbt build, quality gate, publish
 - status: what the warehouse holds: files landed, rows quarantined, files rejected
 - dbt:    any dbt command on the warehouse with the project's settings (e.g. `dbt test --select mart_eligibility`)
 """
@@ -14,55 +15,101 @@ import os
 import sys
 import time
 
-from orchestration.settings import Settings, load_settings
+from pathlib import Path
+
+from orchestration.settings import REPO_ROOT, Settings, load_settings
 
 
-def _instance(settings: Settings):
+DAGSTER_YAML = """\
+# Written by `python -m orchestration` when missing; edit freely.
+telemetry:
+  enabled: false
+concurrency:
+  pools:
+    default_limit: 1        # pool "warehouse": one step at a time touches the DuckDB warehouse
+  runs:
+    max_concurrent_runs: 1  # and one run at a time writes it
+"""
+
+
+def prepare_instance(settings: Settings):
+    """The project's Dagster instance (history of runs, schedules and sensors) under data/dagster_home."""
     import dagster as dg
 
     settings.dagster_home.mkdir(parents=True, exist_ok=True)
     config = settings.dagster_home / "dagster.yaml"
     if not config.exists():
-        config.write_text("telemetry:\n  enabled: false\n")
+        config.write_text(DAGSTER_YAML)
     os.environ["DAGSTER_HOME"] = str(settings.dagster_home)
     return dg.DagsterInstance.get()
 
 
-def run_main_job(settings: Settings) -> bool:
-    """One Dagster run of the main job, in this process, recorded in the project's Dagster instance."""
+def run_job(settings: Settings, job_name: str, run_config: dict | None = None):
+    """One Dagster run, in this process, recorded in the project's Dagster instance."""
     from orchestration.definitions import defs
 
-    job = defs.resolve_job_def("main_job")
-    result = job.execute_in_process(
-        instance=_instance(settings),
-        raise_on_error=False,
-        run_config={"loggers": {"console": {"config": {"log_level": "INFO"}}}},
-    )
-    if not result.success:
-        for event in result.all_events:
-            if event.is_step_failure:
-                err = event.step_failure_data.error
-                print(f"\nFAILED step {event.step_key}: {err.message if err else ''}", file=sys.stderr)
-    return result.success
+    config = {"loggers": {"console": {"config": {"log_level": "INFO"}}}, **(run_config or {})}
+    result = defs.resolve_job_def(job_name).execute_in_process(
+        instance=prepare_instance(settings), raise_on_error=False, run_config=config)
+    return result
+
+
+def failed_checks(result) -> list[str]:
+    out = []
+    for event in result.all_events:
+        if event.event_type_value == "ASSET_CHECK_EVALUATION":
+            evaluation = event.event_specific_data
+            if not evaluation.passed:
+                out.append(f"{evaluation.asset_key.to_user_string()} / {evaluation.check_name}: {evaluation.description}")
+        elif event.is_step_failure:
+            err = event.step_failure_data.error
+            while err is not None and err.cause is not None:  # the user's error, not Dagster's wrapper
+                err = err.cause
+            out.append(f"step {event.step_key} failed: {err.message.strip() if err else ''}")
+    return out
 
 
 def cmd_demo(args, settings: Settings) -> int:
-    from orchestration.demo.generate import generate
-    from orchestration.demo.simulation import DemoConfig
-
     # demo data may use the published demo pseudonymization key; real runs must set ALT911_PERSON_KEY
     os.environ.setdefault("ALT911_DEMO", "true")
-    days = int(round(args.years * 365))
-    cfg = DemoConfig(seed=args.seed, days=days, start=args.start, city_tz=settings.city_tz)
-    print(f"== 1/2 generate demo data: {days} days from {cfg.start}, seed {cfg.seed} -> {settings.landing_dir}")
-    summary = generate(cfg, settings.landing_dir, settings.data_dir / "demo_truth.json", fmt=args.format,
-                       inject=args.inject, replace=True)
-    print(f"   {summary['incidents']:,} incidents in {summary['files']:,} files, {summary['seconds']:.1f} s")
     for suffix in ("", ".wal"):  # a fresh warehouse, so the demo shows exactly this city
         path = settings.warehouse_path.with_name(settings.warehouse_path.name + suffix)
         if path.exists():
             path.unlink()
-    return cmd_land(args, settings, step="2/2 ")
+    config = {"years": args.years, "seed": args.seed, "start": args.start.isoformat(), "format": args.format,
+              "inject": args.inject}
+    print(f"== demo job (Dagster): generate {args.years} city-year(s) from {args.start} (seed {args.seed}) -> land -> "
+          "quality gate -> dbt build -> quality gate -> publish")
+    return _run_and_report(settings, "demo_job", {"ops": {"demo__demo_extract_drops": {"config": config}}})
+
+
+def cmd_land(args, settings: Settings) -> int:
+    print(f"== main job (Dagster): land {settings.landing_dir} -> quality gate -> dbt build -> quality gate -> publish")
+    return _run_and_report(settings, "main_job")
+
+
+def _run_and_report(settings: Settings, job_name: str, run_config: dict | None = None) -> int:
+    from orchestration.land.loader import warehouse_summary
+
+    started = time.monotonic()
+    result = run_job(settings, job_name, run_config)
+    if settings.warehouse_path.exists():
+        print(f"\n{warehouse_summary(settings.warehouse_path)}")
+    seconds = time.monotonic() - started
+    if result.success:
+        print(f"\nPublished (BI tools and analysts read these):\n"
+              f"  serving DuckDB file  {settings.serving_path}\n"
+              f"  Parquet exports      {settings.parquet_dir}/<mart>.parquet\n"
+              f"  quality Data Docs    {settings.data_docs_index}")
+        print(f"\n{headline_metrics(settings.serving_path)}")
+        print(f"\n{job_name} succeeded in {seconds:.1f} s (run {result.run_id}; Dagster history: {settings.dagster_home})")
+        return 0
+    print(f"\n{job_name} FAILED in {seconds:.1f} s (run {result.run_id}). What failed:")
+    for line in failed_checks(result):
+        print(f"  - {line}")
+    state = f"still the last good copy: {settings.serving_path}" if settings.serving_path.exists() else "not published yet"
+    print(f"Nothing was published; the serving copy is {state}. Quality Data Docs: {settings.data_docs_index}")
+    return 1
 
 
 HEADLINES = [  # (label, metric in marts.mart_kpis, dimension value or None, format)
@@ -89,7 +136,7 @@ def headline_metrics(warehouse) -> str:
     finally:
         con.close()
     kpi = {(m, d): v for m, d, v in rows}
-    lines = ["Headline metrics, whole history (marts.mart_kpis, period_grain = 'all'):"]
+    lines = [f"Headline metrics, whole history (from {warehouse}, marts.mart_kpis):"]
     for label, metric, dim, fmt in HEADLINES:
         if fmt is None:
             served, police = kpi.get((metric, "served")), kpi.get((metric, "police_handled"))
@@ -101,20 +148,6 @@ def headline_metrics(warehouse) -> str:
     return "\n".join(lines)
 
 
-def cmd_land(args, settings: Settings, step: str = "") -> int:
-    from orchestration.land.loader import warehouse_summary
-
-    print(f"== {step}main job (Dagster): land {settings.landing_dir} -> {settings.warehouse_path}, then dbt build")
-    started = time.monotonic()
-    ok = run_main_job(settings)
-    print(f"\n{warehouse_summary(settings.warehouse_path)}")
-    if ok:
-        print(f"\n{headline_metrics(settings.warehouse_path)}")
-    print(f"\nmain job {'succeeded' if ok else 'FAILED'} in {time.monotonic() - started:.1f} s; "
-          f"warehouse: {settings.warehouse_path}; Dagster runs: {settings.dagster_home}")
-    return 0 if ok else 1
-
-
 def cmd_status(args, settings: Settings) -> int:
     from orchestration.land.loader import warehouse_summary
 
@@ -123,6 +156,15 @@ def cmd_status(args, settings: Settings) -> int:
         return 1
     print(warehouse_summary(settings.warehouse_path))
     return 0
+
+
+def cmd_dev(args, settings: Settings) -> int:
+    """`dagster dev` with the project's instance, so schedules, sensors and run history persist."""
+    import subprocess
+
+    prepare_instance(settings)
+    dagster = str(Path(sys.executable).with_name("dagster"))
+    return subprocess.call([dagster, "dev", "-m", "orchestration.definitions"], cwd=REPO_ROOT)
 
 
 def cmd_dbt(args, settings: Settings) -> int:
@@ -148,14 +190,15 @@ def main(argv: list[str] | None = None) -> int:
                       help="first day (default: %(default)s, so the demo spans the citywide expansion of 2023-10-23)")
     demo.add_argument("--format", choices=("csv", "parquet"), default="csv")
     demo.add_argument("--inject", action="store_true", help="plant bad input too (the run then fails on purpose)")
-    sub.add_parser("land", help="run the main job (land new drops, build the warehouse) on the landing folder as it is")
+    sub.add_parser("land", help="run the main job on the landing folder as it is (what the schedule does)")
+    sub.add_parser("dev", help="start the Dagster UI (dagster dev) on the project's instance")
     sub.add_parser("status", help="show what the warehouse holds")
     dbt = sub.add_parser("dbt", help="run a dbt command on the warehouse with the project's settings")
     dbt.add_argument("dbt_args", nargs=argparse.REMAINDER, help="arguments for dbt, e.g. build --select mart_eligibility+")
     args = parser.parse_args(argv)
     if args.command == "dbt" and not args.dbt_args:
         parser.error("dbt needs arguments, e.g. `python -m orchestration dbt build`")
-    commands = {"demo": cmd_demo, "land": cmd_land, "status": cmd_status, "dbt": cmd_dbt}
+    commands = {"demo": cmd_demo, "land": cmd_land, "status": cmd_status, "dbt": cmd_dbt, "dev": cmd_dev}
     return commands[args.command](args, settings)
 
 

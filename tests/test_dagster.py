@@ -30,10 +30,14 @@ def test_definitions_load_with_layers_wired_in_order():
     keys = {k.to_user_string() for k in graph.get_all_asset_keys()}
     assert {"raw/cad_incidents", "staging/stg_cad__incidents", "marts/fct_incidents", "marts/mart_kpis"} <= keys
     groups = {graph.get(k).group_name for k in graph.get_all_asset_keys()}
-    assert groups == {"raw", "reference", "staging", "intermediate", "marts"}
+    assert groups == {"demo", "raw", "reference", "staging", "intermediate", "marts", "serving"}
     # dbt sources are the landing assets: staging hangs off raw
     assert dg.AssetKey(["raw", "cad_incidents"]) in graph.get(dg.AssetKey(["staging", "stg_cad__incidents"])).parent_keys
-    assert defs.resolve_job_def("main_job")
+    assert defs.resolve_job_def("main_job") and defs.resolve_job_def("demo_job")
+    # publishing waits for every mart, so every blocking check upstream of a mart gates it
+    publish = graph.get(dg.AssetKey(["serving", "published_marts"]))
+    assert dg.AssetKey(["marts", "mart_kpis"]) in publish.parent_keys
+    assert dg.AssetKey(["marts", "fct_incidents"]) in publish.parent_keys
 
 
 def test_landing_materializes_every_raw_table(monkeypatch, tmp_path):
@@ -51,14 +55,17 @@ def test_landing_materializes_every_raw_table(monkeypatch, tmp_path):
     assert truth["incidents"] == incidents["rows_in_table"].value
 
 
-def test_a_rejected_file_fails_the_run_and_names_the_file(monkeypatch, tmp_path):
+def test_a_rejected_file_fails_its_landing_check_and_names_the_file(monkeypatch, tmp_path):
     _env(monkeypatch, tmp_path)
     generate(FEW_DAYS, tmp_path / "landing", tmp_path / "truth.json", inject=True, progress=lambda m: None)
     result = dg.materialize([land_extract_drops], instance=dg.DagsterInstance.ephemeral(), raise_on_error=False)
-    assert not result.success
-    failure = next(e for e in result.all_events if e.is_step_failure)
-    message = failure.step_failure_data.user_failure_data.description
-    assert "6 file(s) rejected" in message and "cad_narratives_" in message and "wrong encoding" in message
+    checks = {e.event_specific_data.asset_key.path[1]: e.event_specific_data for e in result.all_events
+              if e.event_type_value == "ASSET_CHECK_EVALUATION"}
+    assert len(checks) == 10
+    calls = checks["cad_calls"]
+    assert not calls.passed and "missing column(s) 'call_source'" in calls.description
+    assert "cad_narratives_" in calls.description  # an unknown extract name fails every table's check
+    assert not checks["cm_people"].passed and "wrong encoding" in checks["cm_people"].description
 
 
 def test_readme_main_command_runs_end_to_end(tmp_path):
@@ -68,10 +75,11 @@ def test_readme_main_command_runs_end_to_end(tmp_path):
     out = subprocess.run([sys.executable, "-m", "orchestration", "demo", "--years", "0.02"], cwd=REPO, env=env,
                          capture_output=True, text=True, timeout=600)
     assert out.returncode == 0, out.stdout[-3000:] + out.stderr[-3000:]
-    assert "main job succeeded" in out.stdout
+    assert "demo_job succeeded" in out.stdout
     assert "cad_incidents" in out.stdout and "quarantined" in out.stdout
     assert "Headline metrics" in out.stdout and "share of eligible served" in out.stdout
-    con = duckdb.connect(str(tmp_path / "warehouse.duckdb"), read_only=True)
+    assert "serving/alt911_marts.duckdb" in out.stdout and "data_docs" in out.stdout
+    con = duckdb.connect(str(tmp_path / "serving" / "alt911_marts.duckdb"), read_only=True)  # what BI reads
     truth = __import__("json").loads((tmp_path / "demo_truth.json").read_text())
     served = con.execute("select numerator, denominator from marts.mart_kpis "
                          "where metric = 'share_of_eligible_served' and period_grain = 'all'").fetchone()
@@ -84,4 +92,5 @@ def test_main_command_exits_non_zero_when_input_is_bad(tmp_path):
     out = subprocess.run([sys.executable, "-m", "orchestration", "demo", "--years", "0.01", "--inject"], cwd=REPO,
                          env=env, capture_output=True, text=True, timeout=600)
     assert out.returncode == 1
-    assert "main job FAILED" in out.stdout and "Rejected files (6" in out.stdout
+    assert "demo_job FAILED" in out.stdout and "landed_cleanly" in out.stdout and "Rejected files (6" in out.stdout
+    assert "Nothing was published" in out.stdout

@@ -1,8 +1,15 @@
-"""Landing: extract drops in the landing folder become the DuckDB raw tables (one asset per table)."""
+"""Landing: extract drops in the landing folder become the DuckDB raw tables (one asset per table).
 
+Each raw table carries a blocking check, `landed_cleanly`: no file of that extract was rejected in
+this run (a file with an unknown extract name fails every table's check) and quarantined rows stay
+under the configured share. A failure stops everything downstream, so nothing is built from a
+partial picture; the good files are kept and the next run only lands what is new or fixed."""
+
+from collections import defaultdict
 
 import dagster as dg
 
+from orchestration.assets.demo import DEMO_KEY
 from orchestration.contract import load_contract
 from orchestration.land.loader import land
 from orchestration.settings import load_settings
@@ -22,38 +29,46 @@ def raw_asset_key(extract: str) -> dg.AssetKey:
             group_name="raw",
             description=f"{e.description} (source: {e.system}; key: {', '.join(e.key)})",
             kinds={"duckdb"},
-            metadata={"contract": "docs/extract-contract.md#" + e.name.replace("_", "")},
+            deps=[DEMO_KEY],
+            metadata={"contract": "docs/extract-contract.md"},
         )
         for e in CONTRACT.extracts.values()
     ],
+    check_specs=[
+        dg.AssetCheckSpec("landed_cleanly", asset=raw_asset_key(name), blocking=True,
+                          description="No file rejected and quarantined rows under the threshold in this landing.")
+        for name in CONTRACT.extracts
+    ],
     can_subset=False,
-    # one writer at a time for the warehouse file (DuckDB allows a single writing process)
-    pool="warehouse_writer",
+    pool="warehouse",  # DuckDB allows one writing process: every step touching the warehouse queues here
 )
 def land_extract_drops(context: dg.AssetExecutionContext):
-    """Land every new file under the landing folder into raw.<extract>, with ledger and quarantine.
-
-    Fails (after keeping every good file) when any file is rejected, naming each file and its problem,
-    so nothing downstream runs on a partial picture."""
+    """Land every new file under the landing folder into raw.<extract>, with ledger and quarantine."""
     settings = load_settings()
     report = land(settings.landing_dir, settings.warehouse_path, settings.city_tz, progress=context.log.info)
     context.log.info("\n" + report.summary())
     per = report.per_extract()
+    rejected = defaultdict(list)
+    for rej in report.rejected:
+        extract = CONTRACT.extract_for_filename(rej.path.name)
+        for name in ([extract.name] if extract else CONTRACT.extracts):
+            rejected[name].append(f"{rej.path}: {rej.problem}")
     for name in CONTRACT.extracts:
         t = per.get(name, dict(files=0, read=0, loaded=0, quarantined=0))
         yield dg.MaterializeResult(
             asset_key=raw_asset_key(name),
-            metadata={
-                "files_landed": t["files"],
-                "rows_read": t["read"],
-                "rows_loaded": t["loaded"],
-                "rows_quarantined": t["quarantined"],
-                "rows_in_table": report.table_rows.get(name, 0),
-            },
+            metadata={"files_landed": t["files"], "rows_read": t["read"], "rows_loaded": t["loaded"],
+                      "rows_quarantined": t["quarantined"], "rows_in_table": report.table_rows.get(name, 0)},
         )
-    if report.rejected:
-        raise dg.Failure(
-            description=f"{len(report.rejected)} file(s) rejected; nothing from them was loaded:\n"
-            + "\n".join(f"- {r.path}: {r.problem}" for r in report.rejected),
-            metadata={"rejected_files": [str(r.path) for r in report.rejected]},
+        share = t["quarantined"] / t["read"] if t["read"] else 0.0
+        problems = list(rejected[name])
+        if share > settings.max_quarantine_share:
+            problems.append(f"{t['quarantined']:,} of {t['read']:,} rows quarantined ({share:.2%}, limit "
+                            f"{settings.max_quarantine_share:.2%}); see land.quarantine")
+        yield dg.AssetCheckResult(
+            asset_key=raw_asset_key(name), check_name="landed_cleanly", passed=not problems,
+            severity=dg.AssetCheckSeverity.ERROR,
+            description="; ".join(problems) if problems else "all files landed; quarantine within the limit",
+            metadata={"rejected_files": len(rejected[name]), "rows_quarantined": t["quarantined"],
+                      "quarantine_share": share, "problems": "\n".join(problems)},
         )

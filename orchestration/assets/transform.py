@@ -1,4 +1,6 @@
-"""Transform: every dbt seed, model and test as Dagster assets (staging -> intermediate -> marts)."""
+"""Transform: every dbt seed, model and test as Dagster assets, in two steps so that the
+incident-level quality checks run between them: core (reference, staging, intermediate, facts),
+then the metric marts."""
 
 import os
 from typing import Any, Mapping
@@ -10,6 +12,7 @@ from orchestration.dbt import DBT_PROFILES_DIR, DBT_PROJECT_DIR, build_args, dbt
 
 ensure_manifest()
 DBT_PROJECT = DbtProject(project_dir=DBT_PROJECT_DIR, profiles_dir=DBT_PROFILES_DIR)
+METRICS_SELECTION = "path:models/marts/metrics"
 
 
 class LayerTranslator(DagsterDbtTranslator):
@@ -22,18 +25,24 @@ class LayerTranslator(DagsterDbtTranslator):
         return fqn[1] if len(fqn) > 2 else super().get_group_name(dbt_resource_props)
 
 
-@dbt_assets(
-    manifest=DBT_PROJECT.manifest_path,
-    project=DBT_PROJECT,
-    dagster_dbt_translator=LayerTranslator(),
-    pool="warehouse_writer",  # one writer at a time for the DuckDB file
-)
-def dbt_warehouse(context: dg.AssetExecutionContext, dbt: DbtCliResource):
-    """`dbt build` of the selected models with their tests (unit tests excluded: CI runs them)."""
+def _build(context: dg.AssetExecutionContext, dbt: DbtCliResource):
     os.environ.update(dbt_env())  # warehouse path, time zone and program from the settings module
     yield from dbt.cli(build_args(), context=context).stream()
 
 
+@dbt_assets(manifest=DBT_PROJECT.manifest_path, project=DBT_PROJECT, exclude=METRICS_SELECTION,
+            name="dbt_core", dagster_dbt_translator=LayerTranslator(), pool="warehouse")
+def dbt_core(context: dg.AssetExecutionContext, dbt: DbtCliResource):
+    """`dbt build` of seeds, staging, intermediate and the fact tables, with their tests."""
+    yield from _build(context, dbt)
+
+
+@dbt_assets(manifest=DBT_PROJECT.manifest_path, project=DBT_PROJECT, select=METRICS_SELECTION,
+            name="dbt_metrics", dagster_dbt_translator=LayerTranslator(), pool="warehouse")
+def dbt_metrics(context: dg.AssetExecutionContext, dbt: DbtCliResource):
+    """`dbt build` of the metric marts, with their tests and contracts."""
+    yield from _build(context, dbt)
+
+
 def dbt_resource() -> DbtCliResource:
     return DbtCliResource(project_dir=DBT_PROJECT, profiles_dir=str(DBT_PROFILES_DIR), dbt_executable=dbt_executable())
-

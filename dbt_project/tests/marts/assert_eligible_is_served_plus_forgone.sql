@@ -1,3 +1,4 @@
+{{ config(meta={'dagster': {'ref': {'name': 'mart_eligibility'}}}) }}
 -- Eligible = served eligible + forgone, in every period.
 select * from {{ ref('mart_eligibility') }}
 where eligible_incidents <> served_eligible_incidents + forgone_incidents

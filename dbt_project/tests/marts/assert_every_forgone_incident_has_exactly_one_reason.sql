@@ -1,3 +1,4 @@
+{{ config(meta={'dagster': {'ref': {'name': 'fct_incidents'}}}) }}
 -- Every program-eligible incident the program did not serve has a reason; no other incident has one.
 select incident_number, is_program_eligible, is_served, not_served_reason
 from {{ ref('fct_incidents') }}

@@ -1,3 +1,4 @@
+{{ config(meta={'dagster': {'ref': {'name': 'mart_incident_volume'}}}) }}
 -- No incident is lost or duplicated between staging and the fact table, and volume totals reconcile.
 select 'fct_incidents' as check_name, (select count(*) from {{ ref('fct_incidents') }}) as n,
        (select count(*) from {{ ref('stg_cad__incidents') }}) as expected

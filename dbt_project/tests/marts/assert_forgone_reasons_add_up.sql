@@ -1,3 +1,4 @@
+{{ config(meta={'dagster': {'ref': {'name': 'mart_forgone_by_reason'}}}) }}
 -- Forgone counts by reason add up to all forgone incidents, in every period and coverage view,
 -- and agree with the eligibility mart.
 select r.period_grain, r.period_start, r.coverage_view, sum(r.forgone_incidents) as by_reason,

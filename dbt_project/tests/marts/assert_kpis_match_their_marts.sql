@@ -1,3 +1,4 @@
+{{ config(meta={'dagster': {'ref': {'name': 'mart_kpis'}}}) }}
 -- The KPI table repeats the marts; spot-check the headline share against its mart.
 select k.period_grain, k.period_start, k.value, e.share_of_eligible_served
 from {{ ref('mart_kpis') }} as k

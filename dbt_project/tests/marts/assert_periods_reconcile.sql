@@ -1,3 +1,4 @@
+{{ config(meta={'dagster': {'ref': {'name': 'mart_eligibility'}}}) }}
 -- Counts summed over days, weeks, months and quarters equal the whole-history ('all') count.
 select period_grain, sum(eligible_incidents) as eligible, sum(served_eligible_incidents) as served
 from {{ ref('mart_eligibility') }}

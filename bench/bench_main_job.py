@@ -1,0 +1,91 @@
+"""Benchmark: the main Dagster job end to end at one and ten city-years, split into landing, dbt,
+quality checks and publishing (from the run's own step events).
+
+    make bench-main                        # 1 and 10 city-years
+    .venv/bin/python bench/bench_main_job.py --years 1
+
+Each size runs in its own process on a fresh warehouse (demo drops are generated first if the folder
+is empty; generation is not part of the main job). Targets (issue 4): one city-year end to end under
+3 minutes; the checks add under 20% to the dbt build time.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parent.parent
+
+CHILD = """
+import json, os, resource, sys, time
+sys.path.insert(0, {repo!r})
+from pathlib import Path
+data = Path({data!r})
+os.environ.update(ALT911_DATA_DIR=str(data), ALT911_DEMO="true")
+landing = data / "landing"
+if not landing.exists() or not any(landing.iterdir()):
+    from orchestration.demo.generate import generate
+    from orchestration.demo.simulation import DemoConfig
+    generate(DemoConfig(days={days}), landing, data / "demo_truth.json", progress=lambda m: None)
+for name in ("warehouse.duckdb", "warehouse.duckdb.wal"):
+    (data / name).unlink(missing_ok=True)
+from orchestration.__main__ import failed_checks, run_job
+from orchestration.settings import load_settings
+started = time.monotonic()
+result = run_job(load_settings(), "main_job")
+wall = time.monotonic() - started
+if not result.success:
+    raise SystemExit("main job failed: " + "; ".join(failed_checks(result)))
+import dagster as dg
+spans = {{}}
+for record in dg.DagsterInstance.get().all_logs(result.run_id):
+    e = record.dagster_event
+    if e is not None and e.step_key and e.event_type_value in ("STEP_START", "STEP_SUCCESS", "STEP_FAILURE"):
+        s = spans.setdefault(e.step_key, [None, None])
+        s[0 if e.event_type_value == "STEP_START" else 1] = record.timestamp
+def phase(step):
+    if step.startswith("land_extract_drops"): return "landing"
+    if step.startswith("dbt_"): return "dbt"
+    if step.startswith("serving"): return "publish"
+    return "checks"
+out = {{"landing": 0.0, "dbt": 0.0, "checks": 0.0, "publish": 0.0}}
+for step, (a, b) in spans.items():
+    if a and b:
+        out[phase(step)] += b - a
+peak = max(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss, resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)
+print(json.dumps(dict(wall_seconds=wall, peak_mb=peak / 1024, steps=len(spans), **out)))
+"""
+
+
+def main() -> None:
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--years", type=int, nargs="+", default=[1, 10])
+    p.add_argument("--out", type=Path, default=REPO / "data" / "bench")
+    args = p.parse_args()
+    rows = []
+    for years in args.years:
+        data = args.out / f"{years}y"
+        code = CHILD.format(repo=str(REPO), data=str(data), days=years * 365)
+        proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+        if proc.returncode != 0:
+            raise SystemExit(proc.stdout[-2000:] + proc.stderr[-3000:])
+        r = json.loads(proc.stdout.strip().splitlines()[-1])
+        r["city_years"] = years
+        r["checks_share_of_dbt"] = r["checks"] / r["dbt"] if r["dbt"] else None
+        rows.append(r)
+        print(f"{years:>3} city-year(s): end to end {r['wall_seconds']:6.1f} s (landing {r['landing']:.1f}, dbt {r['dbt']:.1f}, "
+              f"checks {r['checks']:.1f} = {r['checks_share_of_dbt']:.0%} of dbt, publish {r['publish']:.1f}); "
+              f"peak {r['peak_mb']:.0f} MB", flush=True)
+    dest = REPO / "bench" / "results"
+    dest.mkdir(exist_ok=True)
+    path = dest / f"main-job-{time.strftime('%Y%m%d-%H%M%S')}.json"
+    path.write_text(json.dumps(rows, indent=1))
+    print(f"results: {path}")
+
+
+if __name__ == "__main__":
+    main()

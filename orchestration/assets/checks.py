@@ -1,0 +1,43 @@
+"""The Great Expectations gates as blocking Dagster asset checks (suites: orchestration/checks/gates.py)."""
+
+from functools import lru_cache
+
+import dagster as dg
+
+from orchestration.checks.gates import gate_checks
+from orchestration.settings import load_settings
+
+
+@lru_cache(maxsize=4)
+def _runner(settings):
+    """One Great Expectations context per process and settings (the import alone takes seconds)."""
+    from orchestration.checks.runner import GateRunner
+
+    return GateRunner(settings)
+
+
+def _make_check(name: str, asset: tuple[str, ...], description: str, gate: str):
+    @dg.asset_check(asset=dg.AssetKey(list(asset)), name=name, description=description, blocking=True,
+                    pool="warehouse", metadata={"gate": gate})
+    def _check(context: dg.AssetCheckExecutionContext) -> dg.AssetCheckResult:
+        settings = load_settings()
+        result = _runner(settings).run(name)
+        (context.log.info if result.success else context.log.error)(result.message)
+        return dg.AssetCheckResult(
+            passed=result.success,
+            severity=dg.AssetCheckSeverity.ERROR,
+            description=result.message,
+            metadata={
+                "gate": gate,
+                "rows_checked": result.rows,
+                "seconds": round(result.seconds, 2),
+                "failed_expectations": [f"{f['expectation']} ({f['column']})" for f in result.failures],
+                "unexpected_counts": {f"{f['expectation']} ({f['column']})": f["unexpected_count"] for f in result.failures},
+                "data_docs": dg.MetadataValue.path(str(settings.data_docs_index)),
+            },
+        )
+
+    return _check
+
+
+QUALITY_CHECKS = [_make_check(c.name, c.asset, c.description, c.gate) for c in gate_checks(load_settings())]

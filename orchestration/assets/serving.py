@@ -1,0 +1,29 @@
+"""Publish: the serving copy BI tools read, replaced only after every blocking check upstream passed."""
+
+import dagster as dg
+
+from orchestration.assets.checks import _runner
+from orchestration.assets.transform import dbt_core, dbt_metrics
+from orchestration.serving.publish import publish
+from orchestration.settings import load_settings
+
+SERVED = [k for k in [*dbt_core.keys, *dbt_metrics.keys] if k.path[0] == "marts"]
+
+
+@dg.asset(key=["serving", "published_marts"], group_name="serving", deps=SERVED, kinds={"duckdb", "parquet"},
+          pool="warehouse",
+          description="The serving DuckDB file (storage v1.0.0, readable by DuckDB 1.x BI drivers) and Parquet "
+                      "exports of every mart, swapped in atomically after the quality gate.")
+def published_marts(context: dg.AssetExecutionContext) -> dg.MaterializeResult:
+    settings = load_settings()
+    manifest = publish(settings, context.run.run_id)
+    _runner(settings).render_latest_docs()  # the quality report of this, passing, run
+    context.log.info(f"published {len(manifest['tables'])} tables to {settings.serving_path} and {settings.parquet_dir}")
+    return dg.MaterializeResult(metadata={
+        "serving_file": dg.MetadataValue.path(str(settings.serving_path)),
+        "parquet_dir": dg.MetadataValue.path(str(settings.parquet_dir)),
+        "tables": len(manifest["tables"]),
+        "rows": sum(manifest["tables"].values()),
+        "storage_version": manifest["storage_version"],
+        "data_docs": dg.MetadataValue.path(str(settings.data_docs_index)),
+    })

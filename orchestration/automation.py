@@ -1,0 +1,48 @@
+"""Schedule, landing-folder sensor and mart freshness checks (all settings from orchestration/settings.py)."""
+
+import datetime as dt
+import json
+
+import dagster as dg
+
+from orchestration.assets.transform import dbt_metrics
+from orchestration.jobs import main_job
+from orchestration.land.loader import discover
+from orchestration.settings import load_settings
+
+SETTINGS = load_settings()
+
+main_schedule = dg.ScheduleDefinition(
+    name="main_schedule",
+    job=main_job,
+    cron_schedule=SETTINGS.schedule_cron,
+    execution_timezone=SETTINGS.city_tz,
+    description=f"Runs the main job on cron '{SETTINGS.schedule_cron}' ({SETTINGS.city_tz}); ALT911_SCHEDULE_CRON changes it.",
+)
+
+
+@dg.sensor(job=main_job, minimum_interval_seconds=SETTINGS.sensor_interval_seconds,
+           description="Starts the main job when files appear or change in the landing folder. It never opens "
+                       "the warehouse (a reader would block the writer); its cursor remembers what it has seen.")
+def landing_folder_sensor(context: dg.SensorEvaluationContext):
+    settings = load_settings()
+    if not settings.landing_dir.is_dir():
+        return dg.SkipReason(f"landing folder {settings.landing_dir} does not exist yet")
+    candidates, _ = discover(settings.landing_dir)
+    seen = json.loads(context.cursor) if context.cursor else {}
+    current = {c.rel: [c.path.stat().st_size, c.path.stat().st_mtime] for c in candidates}
+    new = sorted(rel for rel, sig in current.items() if seen.get(rel) != sig)
+    if not new:
+        return dg.SkipReason("no new or changed files in the landing folder")
+    context.update_cursor(json.dumps(current))
+    return dg.RunRequest(run_key=f"landing-{len(current)}-{max(s[1] for s in current.values()):.0f}",
+                         tags={"alt911/new_files": str(len(new))})
+
+
+mart_freshness_checks = dg.build_last_update_freshness_checks(
+    assets=[k for k in dbt_metrics.keys],
+    lower_bound_delta=dt.timedelta(hours=SETTINGS.marts_freshness_hours),
+    timezone=SETTINGS.city_tz,
+)
+mart_freshness_sensor = dg.build_sensor_for_freshness_checks(freshness_checks=mart_freshness_checks,
+                                                             name="mart_freshness_sensor")

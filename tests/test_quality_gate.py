@@ -1,0 +1,166 @@
+"""Write-audit-publish through real Dagster runs: a good run publishes; bad input fails the right
+blocking check with a clear message and the serving copy BI tools read stays byte-for-byte the same."""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import hashlib
+import json
+import os
+
+import dagster as dg
+import duckdb
+import pytest
+
+from orchestration.__main__ import failed_checks, run_job
+from orchestration.contract import load_contract
+from orchestration.settings import load_settings
+
+DAYS = 0.04  # 15 days: enough for every check, quick enough for CI
+
+
+def serving_fingerprint(settings) -> dict:
+    """Bytes of the serving DuckDB file and of every Parquet export it points to."""
+    out = {"duckdb": hashlib.sha256(settings.serving_path.read_bytes()).hexdigest(),
+           "parquet_target": os.readlink(settings.parquet_dir)}
+    for path in sorted(settings.parquet_dir.iterdir()):
+        out[path.name] = hashlib.sha256(path.read_bytes()).hexdigest()
+    return out
+
+
+def check_results(result) -> dict[str, dg.AssetCheckEvaluation]:
+    return {f"{e.event_specific_data.asset_key.to_user_string()}:{e.event_specific_data.check_name}": e.event_specific_data
+            for e in result.all_events if e.event_type_value == "ASSET_CHECK_EVALUATION"}
+
+
+def executed_steps(result) -> set[str]:
+    return {e.step_key for e in result.all_events if e.event_type_value == "STEP_SUCCESS"}
+
+
+@pytest.fixture()
+def published(tmp_path, monkeypatch):
+    """A data folder where one good demo run has published."""
+    monkeypatch.setenv("ALT911_DATA_DIR", str(tmp_path))
+    monkeypatch.setenv("ALT911_DEMO", "true")
+    for name in ("ALT911_LANDING_DIR", "ALT911_WAREHOUSE", "ALT911_SERVING_DIR", "ALT911_QUALITY_DIR"):
+        monkeypatch.delenv(name, raising=False)
+    settings = load_settings()
+    config = {"ops": {"demo__demo_extract_drops": {"config": {"years": DAYS, "start": "2024-01-08"}}}}
+    result = run_job(settings, "demo_job", config)
+    assert result.success, failed_checks(result)
+    return settings, result
+
+
+def test_a_good_run_passes_every_gate_and_publishes(published):
+    settings, result = published
+    checks = check_results(result)
+    assert all(c.passed for c in checks.values()), [k for k, c in checks.items() if not c.passed]
+    gates = {"raw/cad_unit_assignments:unit_timestamps_in_order", "raw/cad_incidents:daily_volume_within_band",
+             "marts/fct_incidents:forgone_reasons_complete", "marts/fct_encounters:encounters_link_to_cad",
+             "marts/mart_kpis:totals_reconcile_across_marts", "marts/mart_kpis:kpi_table_agrees_with_marts",
+             "raw/cad_incidents:landed_cleanly"}
+    assert gates <= set(checks)
+    # the serving copy holds the marts, in a storage version DuckDB 1.x drivers open
+    con = duckdb.connect(str(settings.serving_path), read_only=True)
+    assert con.execute("select tags from duckdb_databases() where database_name = 'alt911_marts'").fetchone()[0] == {
+        "storage_version": "v1.0.0+"}
+    assert con.execute("select count(*) from marts.mart_kpis").fetchone()[0] > 0
+    assert con.execute("select count(*) from information_schema.tables where table_schema in ('raw', 'staging', 'land')").fetchone()[0] == 0
+    con.close()
+    assert (settings.parquet_dir / "mart_eligibility.parquet").exists()
+    assert json.loads((settings.serving_dir / "published.json").read_text())["run_id"] == result.run_id
+    assert settings.data_docs_index.exists()
+
+
+def test_a_rejected_file_fails_the_landing_check_and_nothing_is_published(published):
+    settings, _ = published
+    before = serving_fingerprint(settings)
+    drop = settings.landing_dir / "2024-02-01"
+    drop.mkdir()
+    (drop / "cad_calls_20240201.csv").write_text("call_id,incident_number\nC1,I1\n")  # missing columns
+    result = run_job(settings, "main_job")
+    assert not result.success
+    check = check_results(result)["raw/cad_calls:landed_cleanly"]
+    assert not check.passed
+    assert "cad_calls_20240201.csv" in check.description and "missing column(s)" in check.description
+    assert not any(step.startswith(("dbt_", "serving")) for step in executed_steps(result))
+    assert serving_fingerprint(settings) == before
+
+
+def test_out_of_order_times_fail_the_raw_gate_with_unexpected_counts(published):
+    settings, _ = published
+    before = serving_fingerprint(settings)
+    cols = load_contract().extracts["cad_unit_assignments"].column_names
+    drop = settings.landing_dir / "2024-02-02"
+    drop.mkdir()
+    with open(drop / "cad_unit_assignments_20240202.csv", "w", newline="") as fh:
+        w = csv.DictWriter(fh, fieldnames=cols)
+        w.writeheader()
+        # lands fine (arrival after dispatch) but clears before it arrives: only the raw gate sees it
+        w.writerow(dict(assignment_id="BAD-1", incident_number="24-0000001", unit_id="P001", unit_type="police",
+                        dispatched_at="2024-01-10T10:00:00-05:00", arrived_at="2024-01-10T10:20:00-05:00",
+                        cleared_at="2024-01-10T10:10:00-05:00", unit_disposition="completed"))
+    result = run_job(settings, "main_job")
+    assert not result.success
+    checks = check_results(result)
+    assert checks["raw/cad_unit_assignments:landed_cleanly"].passed
+    gate = checks["raw/cad_unit_assignments:unit_timestamps_in_order"]
+    assert not gate.passed
+    assert "cleared_at" in gate.description and "1 unexpected" in gate.description
+    counts = gate.metadata["unexpected_counts"].value
+    assert counts == {"expect_column_pair_values_a_to_be_greater_than_b (cleared_at vs arrived_at)": 1}
+    assert not any(step.startswith(("dbt_", "serving")) for step in executed_steps(result))
+    assert serving_fingerprint(settings) == before
+
+
+def test_an_incident_level_check_blocks_the_metric_marts(published, monkeypatch):
+    settings, _ = published
+    before = serving_fingerprint(settings)
+    monkeypatch.setenv("ALT911_MIN_LINK_RATE", "0.999")  # the demo city links ~97% of encounters
+    result = run_job(load_settings(), "main_job")
+    assert not result.success
+    check = check_results(result)["marts/fct_encounters:encounters_link_to_cad"]
+    assert not check.passed and "is_linked" in check.description
+    steps = executed_steps(result)
+    assert "dbt_core" in steps and "dbt_metrics" not in steps and "serving__published_marts" not in steps
+    assert serving_fingerprint(settings) == before
+
+
+def test_a_reader_holding_the_serving_file_does_not_break_a_run(published):
+    settings, _ = published
+    reader = duckdb.connect(str(settings.serving_path), read_only=True)
+    old_rows = reader.execute("select count(*) from marts.fct_incidents").fetchone()[0]
+    result = run_job(settings, "main_job")  # nothing new to land; rebuilds and republishes
+    assert result.success, failed_checks(result)
+    assert reader.execute("select count(*) from marts.fct_incidents").fetchone()[0] == old_rows  # still readable
+    reader.close()
+    assert json.loads((settings.serving_dir / "published.json").read_text())["run_id"] == result.run_id
+
+
+def test_schedule_and_sensor_ticks(tmp_path, monkeypatch):
+    monkeypatch.setenv("ALT911_DATA_DIR", str(tmp_path))
+    monkeypatch.delenv("ALT911_LANDING_DIR", raising=False)
+    from orchestration.automation import landing_folder_sensor, main_schedule
+    from orchestration.definitions import defs
+
+    assert main_schedule.cron_schedule == load_settings().schedule_cron == "0 * * * *"
+    with dg.instance_for_test() as instance:
+        tick = main_schedule.evaluate_tick(dg.build_schedule_context(
+            instance=instance, scheduled_execution_time=dt.datetime(2024, 1, 8, 10, tzinfo=dt.timezone.utc)))
+        assert len(tick.run_requests) == 1
+        assert defs.resolve_schedule_def("main_schedule").job_name == "main_job"
+
+        ctx = dg.build_sensor_context(instance=instance, cursor=None)
+        first = landing_folder_sensor.evaluate_tick(ctx)
+        assert not first.run_requests and "does not exist" in first.skip_message
+        drop = tmp_path / "landing" / "2024-01-08"
+        drop.mkdir(parents=True)
+        (drop / "cad_calls_20240108.csv").write_text("x\n")
+        second = landing_folder_sensor.evaluate_tick(dg.build_sensor_context(instance=instance, cursor=None))
+        assert len(second.run_requests) == 1 and second.cursor
+        third = landing_folder_sensor.evaluate_tick(dg.build_sensor_context(instance=instance, cursor=second.cursor))
+        assert not third.run_requests and "no new" in third.skip_message
+        (drop / "cad_incidents_20240108.csv").write_text("y\n")
+        fourth = landing_folder_sensor.evaluate_tick(dg.build_sensor_context(instance=instance, cursor=second.cursor))
+        assert len(fourth.run_requests) == 1 and fourth.run_requests[0].tags["alt911/new_files"] == "1"
