@@ -7,7 +7,7 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 INSTALLED := $(VENV)/.installed
 
-.PHONY: setup demo land dev test bench bench-main docs dbt dbt-docs lock clean
+.PHONY: setup demo land dev test postgres bench bench-main docs dbt dbt-docs lock clean
 
 $(INSTALLED): pyproject.toml requirements.lock
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -26,8 +26,15 @@ land: $(INSTALLED)
 dev: $(INSTALLED)
 	$(PY) -m orchestration dev
 
+# The suite needs a PostgreSQL server: a local one is installed/started by scripts/postgres_setup.sh
+# (database alt911_test); set ALT911_PG_* to use another.
 test: $(INSTALLED)
-	$(PY) -m pytest $(ARGS)
+	ALT911_PG_DATABASE=$${ALT911_PG_DATABASE:-alt911_test} bash scripts/postgres_setup.sh
+	ALT911_PG_DATABASE=$${ALT911_PG_DATABASE:-alt911_test} $(PY) -m pytest $(ARGS)
+
+# A local PostgreSQL server for BI serving (database alt911): then `ALT911_PUBLISH_POSTGRES=true make demo`.
+postgres:
+	bash scripts/postgres_setup.sh
 
 bench: $(INSTALLED)
 	$(PY) bench/bench.py $(ARGS)

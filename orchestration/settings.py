@@ -33,6 +33,8 @@ class Settings:
     max_missing_arrival_share: float = 0.10
     max_missing_clear_share: float = 0.01
     daily_volume_band: float = 0.5
+    # serving
+    publish_postgres: bool = False
 
     @property
     def dagster_home(self) -> Path:
@@ -70,7 +72,20 @@ _ENV = {  # field -> (environment variable, type)
     "max_missing_arrival_share": ("ALT911_MAX_MISSING_ARRIVAL_SHARE", float),
     "max_missing_clear_share": ("ALT911_MAX_MISSING_CLEAR_SHARE", float),
     "daily_volume_band": ("ALT911_DAILY_VOLUME_BAND", float),
+    "publish_postgres": ("ALT911_PUBLISH_POSTGRES", "bool"),
 }
+
+
+def _parse(kind, value):
+    if kind == "bool":
+        if isinstance(value, bool):
+            return value
+        if str(value).strip().lower() in ("1", "true", "yes", "on"):
+            return True
+        if str(value).strip().lower() in ("0", "false", "no", "off", ""):
+            return False
+        raise ValueError(value)
+    return kind(value)
 
 
 def load_settings(**overrides) -> Settings:
@@ -90,12 +105,13 @@ def load_settings(**overrides) -> Settings:
             continue
         env_name, kind = _ENV[f.name]
         if overrides.get(f.name) is not None:
-            values[f.name] = kind(overrides[f.name])
+            values[f.name] = _parse(kind, overrides[f.name])
         elif env_name in os.environ:
             try:
-                values[f.name] = kind(os.environ[env_name])
+                values[f.name] = _parse(kind, os.environ[env_name])
             except ValueError:
-                raise ValueError(f"{env_name}={os.environ[env_name]!r} is not a valid {kind.__name__}") from None
+                name = kind if isinstance(kind, str) else kind.__name__
+                raise ValueError(f"{env_name}={os.environ[env_name]!r} is not a valid {name}") from None
         elif f.name in defaults:
             values[f.name] = defaults[f.name]
     return Settings(data_dir=data_dir, **values)

@@ -30,7 +30,7 @@ def test_definitions_load_with_layers_wired_in_order():
     keys = {k.to_user_string() for k in graph.get_all_asset_keys()}
     assert {"raw/cad_incidents", "staging/stg_cad__incidents", "marts/fct_incidents", "marts/mart_kpis"} <= keys
     groups = {graph.get(k).group_name for k in graph.get_all_asset_keys()}
-    assert groups == {"demo", "raw", "reference", "staging", "intermediate", "marts", "serving"}
+    assert groups == {"demo", "raw", "reference", "staging", "intermediate", "marts", "public_marts", "serving"}
     # dbt sources are the landing assets: staging hangs off raw
     assert dg.AssetKey(["raw", "cad_incidents"]) in graph.get(dg.AssetKey(["staging", "stg_cad__incidents"])).parent_keys
     assert defs.resolve_job_def("main_job") and defs.resolve_job_def("demo_job")

@@ -36,7 +36,8 @@ def env_for(tmp, **extra):
 def test_dbt_unit_tests_pass(built):
     out = run_dbt(["test", "--select", "test_type:unit"], env=env_for(built, ALT911_DEMO="true"))
     assert out.returncode == 0, out.stdout[-4000:]
-    assert "PASS=6" in out.stdout  # eligibility boundary, availability, reasons, multi-call, unlinked, DST night
+    # eligibility boundary, availability, reasons, multi-call, unlinked, DST night, complementary suppression
+    assert "PASS=7" in out.stdout
 
 
 def test_a_real_run_without_a_key_stops_with_a_clear_message(built):

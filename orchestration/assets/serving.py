@@ -7,17 +7,25 @@ from orchestration.assets.transform import dbt_core, dbt_metrics
 from orchestration.serving.publish import publish
 from orchestration.settings import load_settings
 
-SERVED = [k for k in [*dbt_core.keys, *dbt_metrics.keys] if k.path[0] == "marts"]
+SERVED = [k for k in [*dbt_core.keys, *dbt_metrics.keys] if k.path[0] in ("marts", "public_marts")]
 
 
 @dg.asset(key=["serving", "published_marts"], group_name="serving", deps=SERVED, kinds={"duckdb", "parquet"},
           pool="warehouse",
           description="The serving DuckDB file (storage v1.0.0, readable by DuckDB 1.x BI drivers) and Parquet "
-                      "exports of every mart, swapped in atomically after the quality gate.")
+                      "exports of every mart, swapped in atomically after the quality gate; with "
+                      "ALT911_PUBLISH_POSTGRES=true, also the marts and public_marts schemas of a PostgreSQL server.")
 def published_marts(context: dg.AssetExecutionContext) -> dg.MaterializeResult:
     settings = load_settings()
     manifest = publish(settings, context.run.run_id)
     _runner(settings).render_latest_docs()  # the quality report of this, passing, run
+    if settings.publish_postgres:
+        from orchestration.serving.postgres import PostgresSettings, publish_to_postgres
+
+        pg = PostgresSettings.from_env()
+        counts = publish_to_postgres(settings, pg)
+        context.log.info(f"published {len(counts)} tables to PostgreSQL {pg.host}:{pg.port}/{pg.database} "
+                         "(schemas marts, public_marts)")
     context.log.info(f"published {len(manifest['tables'])} tables to {settings.serving_path} and {settings.parquet_dir}")
     return dg.MaterializeResult(metadata={
         "serving_file": dg.MetadataValue.path(str(settings.serving_path)),

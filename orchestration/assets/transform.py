@@ -1,6 +1,6 @@
 """Transform: every dbt seed, model and test as Dagster assets, in two steps so that the
 incident-level quality checks run between them: core (reference, staging, intermediate, facts),
-then the metric marts."""
+then the metric marts and the public (suppressed) marts."""
 
 import os
 from typing import Any, Mapping
@@ -12,7 +12,7 @@ from orchestration.dbt import DBT_PROFILES_DIR, DBT_PROJECT_DIR, build_args, dbt
 
 ensure_manifest()
 DBT_PROJECT = DbtProject(project_dir=DBT_PROJECT_DIR, profiles_dir=DBT_PROFILES_DIR)
-METRICS_SELECTION = "path:models/marts/metrics"
+METRICS_SELECTION = "path:models/marts/metrics path:models/public_marts"
 
 
 class LayerTranslator(DagsterDbtTranslator):

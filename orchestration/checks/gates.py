@@ -7,7 +7,8 @@ SQL here only selects and aligns data for inspection; metrics are computed in db
 - raw: timestamp order, code sets, value ranges, daily volume within a band for the day of week
 - incidents: eligibility flags consistent, a reason on every forgone incident, unknown-reason share,
   CAD-case management link rate, missing arrival and clear times
-- marts: shares within [0, 1], totals reconcile across marts, the KPI table agrees with the marts
+- marts: shares within [0, 1], totals reconcile across marts, the KPI table agrees with the marts,
+  no small cell leaks from the public marts
 """
 
 from __future__ import annotations
@@ -15,8 +16,10 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 import great_expectations.expectations as gxe
+import yaml
 
 from orchestration.contract import code_set
+from orchestration.dbt import DBT_PROJECT_DIR
 from orchestration.settings import Settings
 
 NOT_SERVED_REASONS = ("outside_hours", "outside_area", "no_unit_available", "declined_by_team", "cancelled", "unknown")
@@ -40,6 +43,24 @@ def _ordered(a: str, b: str):
     """b >= a where both are present."""
     return gxe.ExpectColumnPairValuesAToBeGreaterThanB(column_A=b, column_B=a, or_equal=True,
                                                        ignore_row_if="either_value_is_missing")
+
+
+PUBLIC_COUNTS = [  # (public mart, period column, count column)
+    ("pub_incident_volume_monthly", "month", "incidents"),
+    ("pub_eligible_incidents_monthly", "month", "incidents"),
+    ("pub_forgone_by_reason_monthly", "month", "forgone_incidents"),
+    ("pub_outcomes_monthly", "month", "incidents"),
+    ("pub_forgone_by_beat_quarterly", "quarter", "forgone_incidents"),
+]
+MIN_CELL = yaml.safe_load((DBT_PROJECT_DIR / "dbt_project.yml").read_text())["vars"]["public_min_cell_size"]
+
+
+def _public_cells_sql() -> str:
+    """Per public group: the published counts and how many cells were suppressed."""
+    return " union all ".join(
+        f"select '{t}' as public_mart, {p} as period, {c} as published_count, "
+        f"sum(case when is_suppressed then 1 else 0 end) over (partition by {p}) as suppressed_in_group "
+        f"from public_marts.{t}" for t, p, c in PUBLIC_COUNTS)
 
 
 def gate_checks(s: Settings) -> list[GateCheck]:
@@ -208,5 +229,13 @@ def gate_checks(s: Settings) -> list[GateCheck]:
                   and coalesce(m.dim, '') = coalesce(k.dimension_value, '')""",
             [gxe.ExpectColumnValuesToBeBetween(column="difference", min_value=0, max_value=1e-9),
              gxe.ExpectTableRowCountToBeBetween(min_value=1)],
+        ),
+        GateCheck(
+            "no_small_cells_published", "marts", ("public_marts", "pub_incident_volume_monthly"),
+            f"No public mart publishes a count from 1 to {MIN_CELL - 1}, and no group has exactly one suppressed "
+            "cell (its total minus the published cells would reveal it).",
+            _public_cells_sql(),
+            [gxe.ExpectColumnValuesToNotBeInSet(column="published_count", value_set=list(range(1, MIN_CELL))),
+             gxe.ExpectColumnValuesToNotBeInSet(column="suppressed_in_group", value_set=[1])],
         ),
     ]

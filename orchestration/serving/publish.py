@@ -21,7 +21,7 @@ from orchestration.settings import Settings
 
 # DuckDB 1.x drivers embedded in BI tools (ODBC, JDBC, Metabase plugin) open files in this format.
 STORAGE_VERSION = "v1.0.0"
-SERVED_SCHEMAS = ("marts", "reference")  # metric marts and facts, plus code labels for BI
+SERVED_SCHEMAS = ("marts", "public_marts", "reference")  # marts, suppressed public marts, code labels
 KEEP_EXPORTS = 3
 
 
@@ -53,7 +53,7 @@ def publish(settings: Settings, run_id: str) -> dict:
             for table in _tables(con, schema):
                 con.execute(f"CREATE TABLE serving.{schema}.{table} AS SELECT * FROM wh.{schema}.{table}")
                 counts[f"{schema}.{table}"] = con.execute(f"SELECT count(*) FROM serving.{schema}.{table}").fetchone()[0]
-                if schema == "marts":
+                if schema != "reference":
                     con.execute(f"COPY serving.{schema}.{table} TO '{export_dir / (table + '.parquet')}' (FORMAT parquet)")
         if not any(name.startswith("marts.") for name in counts):
             raise RuntimeError("the warehouse has no marts to publish: has dbt built them?")

@@ -1,0 +1,14 @@
+-- Public: primary outcomes of served incidents per month, small cells suppressed.
+with cells as (
+    select period_start as month, primary_outcome, incidents
+    from {{ ref('mart_outcomes') }}
+    where period_grain = 'month'
+),
+
+suppressed as {{ suppress_small_cells('cells', ['month'], 'incidents') }}
+
+select
+    month, primary_outcome,
+    case when is_suppressed then null else incidents end as incidents,
+    is_suppressed
+from suppressed

@@ -1,0 +1,111 @@
+"""Publish the audited serving copy to PostgreSQL, for BI tools that connect best to a server.
+
+The last step of write-audit-publish when ALT911_PUBLISH_POSTGRES=true. Tables are loaded into
+`<schema>__incoming` schemas first; then one transaction drops the old `marts` and `public_marts`,
+renames the incoming ones into place and grants read access. A BI session sees the old schemas or the
+new ones, never a mixture, and a failed load leaves the last good data where it was.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+
+import duckdb
+
+from orchestration.settings import Settings
+
+PUBLISHED = ("marts", "public_marts")
+PG_TYPES = {"VARCHAR": "text", "BIGINT": "bigint", "INTEGER": "integer", "DOUBLE": "double precision",
+            "DATE": "date", "TIMESTAMP": "timestamp", "BOOLEAN": "boolean"}
+
+
+@dataclass(frozen=True)
+class PostgresSettings:
+    host: str
+    port: int
+    user: str
+    password: str
+    database: str
+    bi_role: str
+    public_role: str
+
+    @classmethod
+    def from_env(cls) -> "PostgresSettings":
+        return cls(
+            host=os.environ.get("ALT911_PG_HOST", "localhost"),
+            port=int(os.environ.get("ALT911_PG_PORT", "5432")),
+            user=os.environ.get("ALT911_PG_USER", "alt911"),
+            password=os.environ.get("ALT911_PG_PASSWORD", ""),
+            database=os.environ.get("ALT911_PG_DATABASE", "alt911"),
+            bi_role=os.environ.get("ALT911_PG_BI_USER", "alt911_bi"),
+            public_role=os.environ.get("ALT911_PG_PUBLIC_USER", "alt911_public"),
+        )
+
+    def connect(self, user: str | None = None, password: str | None = None):
+        import psycopg2
+
+        return psycopg2.connect(host=self.host, port=self.port, dbname=self.database,
+                                user=user or self.user, password=self.password if password is None else password)
+
+
+def copy_schema(source: duckdb.DuckDBPyConnection, schema: str, cur, target_schema: str) -> dict[str, int]:
+    """Create target_schema in PostgreSQL with every table of a DuckDB schema, loaded with COPY."""
+    cur.execute(f'DROP SCHEMA IF EXISTS "{target_schema}" CASCADE; CREATE SCHEMA "{target_schema}"')
+    counts = {}
+    tables = [r[0] for r in source.execute(
+        "select table_name from duckdb_tables() where schema_name = ? order by 1", [schema]).fetchall()]
+    for table in tables:
+        cols = source.execute("select column_name, data_type from duckdb_columns() where schema_name = ? "
+                              "and table_name = ? order by column_index", [schema, table]).fetchall()
+        ddl = ", ".join(f'"{c}" {PG_TYPES[t]}' for c, t in cols)
+        cur.execute(f'CREATE TABLE "{target_schema}"."{table}" ({ddl})')
+        with tempfile.TemporaryDirectory() as tmp:
+            csv_path = Path(tmp) / "table.csv"
+            source.execute(f"COPY {schema}.\"{table}\" TO '{csv_path}' (FORMAT csv, HEADER false, NULLSTR '\\N')")
+            with open(csv_path, encoding="utf-8") as fh:
+                cur.copy_expert(f'COPY "{target_schema}"."{table}" FROM STDIN WITH (FORMAT csv, NULL \'\\N\')', fh)
+        counts[f"{schema}.{table}"] = cur.rowcount
+    return counts
+
+
+def copy_raw_to_postgres(warehouse_path, pg: PostgresSettings | None = None) -> dict[str, int]:
+    """The landed raw tables, copied into PostgreSQL's `raw` schema, so that the same dbt project can
+    build there (`dbt build --target postgres`) for a city that keeps its warehouse on a server."""
+    pg = pg or PostgresSettings.from_env()
+    source = duckdb.connect(str(warehouse_path), read_only=True)
+    conn = pg.connect()
+    try:
+        with conn:
+            return copy_schema(source, "raw", conn.cursor(), "raw")
+    finally:
+        conn.close()
+        source.close()
+
+
+def publish_to_postgres(settings: Settings, pg: PostgresSettings | None = None) -> dict[str, int]:
+    """Copy every table of the serving copy's published schemas into PostgreSQL and swap them in."""
+    pg = pg or PostgresSettings.from_env()
+    source = duckdb.connect(str(settings.serving_path), read_only=True)
+    conn = pg.connect()
+    counts: dict[str, int] = {}
+    try:
+        with conn:  # load into incoming schemas: nothing visible to readers yet
+            cur = conn.cursor()
+            for schema in PUBLISHED:
+                counts.update(copy_schema(source, schema, cur, f"{schema}__incoming"))
+        with conn:  # swap: one short transaction; DDL is transactional in PostgreSQL
+            cur = conn.cursor()
+            for schema in PUBLISHED:
+                cur.execute(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE')
+                cur.execute(f'ALTER SCHEMA "{schema}__incoming" RENAME TO "{schema}"')
+            cur.execute(f'GRANT USAGE ON SCHEMA marts, public_marts TO "{pg.bi_role}"')
+            cur.execute(f'GRANT SELECT ON ALL TABLES IN SCHEMA marts, public_marts TO "{pg.bi_role}"')
+            cur.execute(f'GRANT USAGE ON SCHEMA public_marts TO "{pg.public_role}"')
+            cur.execute(f'GRANT SELECT ON ALL TABLES IN SCHEMA public_marts TO "{pg.public_role}"')
+    finally:
+        conn.close()
+        source.close()
+    return counts

@@ -1,0 +1,178 @@
+"""PostgreSQL on a real server (set up by scripts/postgres_setup.sh, which `make test` runs first):
+the same dbt project builds and passes there, publishing swaps marts in with roles that see only
+what they should, and the cookbook answers the same on both engines."""
+
+from __future__ import annotations
+
+import datetime as dt
+import decimal
+import os
+import re
+
+import duckdb
+import pytest
+
+from orchestration.dbt import build_args, dbt_env, run_dbt
+from orchestration.demo.generate import generate
+from orchestration.demo.simulation import DemoConfig
+from orchestration.serving import postgres as pgmod
+from orchestration.serving.postgres import PostgresSettings, copy_raw_to_postgres, publish_to_postgres
+from orchestration.serving.publish import publish
+from orchestration.settings import REPO_ROOT, load_settings
+from tests.conftest import build_warehouse
+
+# The loopback test server's defaults (scripts/postgres_setup.sh); CI may override them.
+PG_ENV = {"ALT911_PG_HOST": "127.0.0.1", "ALT911_PG_PORT": "5432", "ALT911_PG_USER": "alt911",
+          "ALT911_PG_PASSWORD": "alt911-local-only", "ALT911_PG_DATABASE": "alt911_test",
+          "ALT911_PG_BI_USER": "alt911_bi", "ALT911_PG_PUBLIC_USER": "alt911_public"}
+BI_PASSWORD = os.environ.get("ALT911_PG_BI_PASSWORD", "bi-local-only")
+PUBLIC_PASSWORD = os.environ.get("ALT911_PG_PUBLIC_PASSWORD", "public-local-only")
+
+
+@pytest.fixture(scope="module")
+def city(tmp_path_factory):
+    """A small city built on DuckDB, then on PostgreSQL by the same dbt project, then published."""
+    for k, v in PG_ENV.items():
+        os.environ.setdefault(k, v)
+    pg = PostgresSettings.from_env()
+    try:
+        pg.connect().close()
+    except Exception as exc:  # a clear error, not a skip: the suite needs the server
+        pytest.fail(f"no PostgreSQL at {pg.host}:{pg.port}/{pg.database} ({exc}); run scripts/postgres_setup.sh "
+                    "(make test does) or set ALT911_PG_* to an existing server")
+    tmp = tmp_path_factory.mktemp("postgres")
+    generate(DemoConfig(seed=13, start=dt.date(2023, 10, 16), days=21), tmp / "landing", tmp / "truth.json",
+             progress=lambda m: None)
+    build_warehouse(tmp / "landing", tmp / "warehouse.duckdb", tmp)
+    settings = load_settings(data_dir=tmp, warehouse_path=tmp / "warehouse.duckdb")
+
+    copy_raw_to_postgres(settings.warehouse_path, pg)
+    env = dbt_env(settings, ALT911_DEMO="true", DBT_TARGET_PATH=str(tmp / "pg_target"), DBT_LOG_PATH=str(tmp / "pg_logs"))
+    out = run_dbt([*build_args(), "--target", "postgres"], env=env)
+    dbt_on_postgres = dict(returncode=out.returncode, stdout=out.stdout)
+    kpis_built_on_postgres = fetch(pg.connect(), KPI_SQL) if out.returncode == 0 else None
+
+    publish(settings, "pg-test")
+    publish_to_postgres(settings, pg)
+    return dict(settings=settings, pg=pg, dbt=dbt_on_postgres, kpis_pg=kpis_built_on_postgres)
+
+
+KPI_SQL = ("select metric, period_grain, cast(period_start as varchar), coalesce(dimension_value, ''), numerator, "
+           "denominator, value from marts.mart_kpis order by 1, 2, 3, 4")
+
+
+def fetch(conn, sql):
+    try:
+        cur = conn.cursor() if hasattr(conn, "cursor") else conn
+        cur.execute(sql)
+        return [tuple(_norm(v) for v in row) for row in cur.fetchall()]
+    finally:
+        if hasattr(conn, "close"):
+            conn.close()
+
+
+def _norm(v):
+    if isinstance(v, (float, decimal.Decimal)):
+        return round(float(v), 6)
+    if isinstance(v, dt.datetime):
+        return v.isoformat()
+    if isinstance(v, dt.date):
+        return v.isoformat()
+    return v
+
+
+def test_the_dbt_project_builds_and_passes_on_postgres(city):
+    assert city["dbt"]["returncode"] == 0, city["dbt"]["stdout"][-4000:]
+    assert "ERROR=0" in city["dbt"]["stdout"]
+    duck = fetch(duckdb.connect(str(city["settings"].warehouse_path), read_only=True), KPI_SQL)
+    assert city["kpis_pg"] == duck  # the same numbers on both engines, row for row
+
+
+def test_the_bi_role_reads_marts_and_public_marts_only(city):
+    pg = city["pg"]
+    conn = pg.connect(pg.bi_role, BI_PASSWORD)
+    conn.autocommit = True
+    cur = conn.cursor()
+    cur.execute("select count(*) from marts.mart_kpis")
+    assert cur.fetchone()[0] > 0
+    cur.execute("select count(*) from public_marts.pub_forgone_by_reason_monthly")
+    assert cur.fetchone()[0] > 0
+    for table in ("raw.cad_incidents", "staging.stg_case_management__people", "intermediate.int_incidents_eligibility",
+                  "reference.call_types"):
+        with pytest.raises(Exception, match="permission denied"):
+            cur.execute(f"select 1 from {table} limit 1")
+    with pytest.raises(Exception, match="permission denied"):
+        cur.execute("create table marts.sneaky (x int)")
+    conn.close()
+
+
+def test_the_public_role_reads_public_marts_only(city):
+    pg = city["pg"]
+    conn = pg.connect(pg.public_role, PUBLIC_PASSWORD)
+    conn.autocommit = True
+    cur = conn.cursor()
+    cur.execute("select count(*) from public_marts.pub_incident_volume_monthly")
+    assert cur.fetchone()[0] > 0
+    for table in ("marts.fct_incidents", "marts.fct_encounters", "raw.cm_people"):
+        with pytest.raises(Exception, match="permission denied"):
+            cur.execute(f"select 1 from {table} limit 1")
+    # what the public sees has no small cells
+    cur.execute("select count(*) from public_marts.pub_forgone_by_reason_monthly where forgone_incidents between 1 and 10")
+    assert cur.fetchone()[0] == 0
+    conn.close()
+
+
+def test_a_failed_publish_leaves_the_last_good_data(city, monkeypatch):
+    pg = city["pg"]
+    before = fetch(pg.connect(pg.bi_role, BI_PASSWORD), "select count(*), sum(value) from marts.mart_kpis")
+    original = pgmod.copy_schema
+
+    def copy_then_fail(source, schema, cur, target):
+        counts = original(source, schema, cur, target)
+        if schema == "public_marts":
+            raise RuntimeError("connection lost while loading")
+        return counts
+
+    monkeypatch.setattr(pgmod, "copy_schema", copy_then_fail)
+    with pytest.raises(RuntimeError, match="connection lost"):
+        publish_to_postgres(city["settings"], pg)
+    assert fetch(pg.connect(pg.bi_role, BI_PASSWORD), "select count(*), sum(value) from marts.mart_kpis") == before
+    leftovers = fetch(pg.connect(), "select nspname from pg_namespace where nspname like '%__incoming'")
+    assert leftovers == []
+
+
+def cookbook_queries():
+    text = (REPO_ROOT / "docs" / "cookbook.md").read_text(encoding="utf-8")
+    return re.findall(r"^## (\d+)\. (.+?)\n\n```sql\n(.+?)```", text, flags=re.M | re.S)
+
+
+def test_the_cookbook_has_ten_questions():
+    assert [int(n) for n, _, _ in cookbook_queries()] == list(range(1, 11))
+
+
+@pytest.mark.parametrize("number,question,sql", cookbook_queries(), ids=lambda x: x if str(x).isdigit() else "")
+def test_each_cookbook_query_answers_the_same_on_duckdb_and_postgres(city, number, question, sql):
+    pg = city["pg"]
+    on_duckdb = fetch(duckdb.connect(str(city["settings"].serving_path), read_only=True), sql)
+    on_postgres = fetch(pg.connect(pg.bi_role, BI_PASSWORD), sql)
+    assert on_duckdb, f"query {number} returned nothing: {question}"
+    assert on_duckdb == on_postgres
+
+
+def test_the_main_job_publishes_to_postgres_with_one_flag(city, tmp_path, monkeypatch):
+    """ALT911_PUBLISH_POSTGRES=true: the demo job's publish step also swaps the PostgreSQL schemas in."""
+    from orchestration.__main__ import failed_checks, run_job
+
+    monkeypatch.setenv("ALT911_DATA_DIR", str(tmp_path))
+    monkeypatch.setenv("ALT911_DEMO", "true")
+    monkeypatch.setenv("ALT911_PUBLISH_POSTGRES", "true")
+    for name in ("ALT911_LANDING_DIR", "ALT911_WAREHOUSE", "ALT911_SERVING_DIR", "ALT911_QUALITY_DIR"):
+        monkeypatch.delenv(name, raising=False)
+    settings = load_settings()
+    config = {"ops": {"demo__demo_extract_drops": {"config": {"years": 0.03, "start": "2024-02-05", "seed": 99}}}}
+    result = run_job(settings, "demo_job", config)
+    assert result.success, failed_checks(result)
+    pg = city["pg"]
+    sql = "select count(*), sum(incidents) from marts.mart_eligibility where period_grain = 'all'"
+    assert fetch(pg.connect(pg.bi_role, BI_PASSWORD), sql) == fetch(
+        duckdb.connect(str(settings.serving_path), read_only=True), sql)
