@@ -46,3 +46,6 @@ GRANT CONNECT ON DATABASE $DB TO $BI, $PUB;
 REVOKE ALL ON SCHEMA public FROM PUBLIC;
 SQL
 echo "PostgreSQL $VERSION ready: database $DB, roles $OWNER (owner), $BI (BI), $PUB (public)"
+if [ -z "${ALT911_PG_PASSWORD:-}" ]; then
+  echo "to publish here: ALT911_PG_PASSWORD=$OWNER_PW ALT911_PUBLISH_POSTGRES=true make demo  (local test password)"
+fi
