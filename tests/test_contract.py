@@ -3,7 +3,7 @@
 import csv
 import io
 
-from orchestration.contract import code_set, load_contract, render_markdown
+from orchestration.contract import code_set, load_contract, render_dbt_sources, render_markdown
 from orchestration.settings import REPO_ROOT
 
 CONTRACT = load_contract()
@@ -37,6 +37,11 @@ def test_sensitive_columns_are_marked():
 def test_rendered_doc_is_up_to_date():
     on_disk = (REPO_ROOT / "docs" / "extract-contract.md").read_text(encoding="utf-8")
     assert on_disk == render_markdown(), "run `make docs` to re-render docs/extract-contract.md"
+
+
+def test_dbt_sources_are_rendered_from_the_contract():
+    on_disk = (REPO_ROOT / "dbt_project" / "models" / "staging" / "_sources.yml").read_text(encoding="utf-8")
+    assert on_disk == render_dbt_sources(), "run `make docs` to re-render the dbt sources"
 
 
 def test_generated_files_have_exactly_the_contract_columns(small_city):
