@@ -185,3 +185,18 @@ def test_familiar_neighbors_use_only_the_pseudonymous_key(con):
     assert {r[0]: r[1:] for r in rows} == {5: (0, 1, 2), 10: (0, 1, 2), 20: (0, 1, 2), 40: (0, 1, 2)}
     keys = con.execute("select distinct person_key from marts.fct_encounters where person_key is not null").fetchall()
     assert len(keys) == 1 and keys[0][0] != "P1" and len(keys[0][0]) == 64
+
+
+def test_forgone_by_beat_and_staffing_projection(con):
+    beats = {r[0]: r[1:] for r in all_period(con, """select beat, forgone_incidents, forgone_outside_area
+        from marts.mart_forgone_by_beat""")}
+    assert beats == {"D101": (2, 0), "D102": (1, 0), "D301": (1, 1)}  # H3, H8 | H2 | H4 (pilot area is D1xx-D2xx)
+    cells = {(d, h): rest for d, h, *rest in con.execute("""select iso_day_of_week, local_hour, forgone_incidents,
+        weeks_observed, avg_program_hours_per_incident, unit_hours_per_week_needed
+        from marts.mart_staffing_projection""").fetchall()}
+    assert len(cells) == 168 and sum(c[0] for c in cells.values()) == 4
+    # one day of data = 1/7 week; served field time: H1 89 min, H9 59 min (H8's decline does not count)
+    forgone, weeks, hours, needed = cells[(1, 9)]
+    assert (forgone, weeks, hours) == (1, pytest.approx(1 / 7), pytest.approx(74 / 60))
+    assert needed == pytest.approx(7 * 0.5 * 74 / 60)
+    assert {k for k, c in cells.items() if c[0]} == {(1, 9), (1, 11), (1, 13), (1, 20)}

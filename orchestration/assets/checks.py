@@ -9,7 +9,7 @@ from orchestration.settings import load_settings
 
 
 @lru_cache(maxsize=4)
-def _runner(settings):
+def gate_runner(settings):
     """One Great Expectations context per process and settings (the import alone takes seconds)."""
     from orchestration.checks.runner import GateRunner
 
@@ -21,7 +21,7 @@ def _make_check(name: str, asset: tuple[str, ...], description: str, gate: str):
                     pool="warehouse", metadata={"gate": gate})
     def _check(context: dg.AssetCheckExecutionContext) -> dg.AssetCheckResult:
         settings = load_settings()
-        result = _runner(settings).run(name)
+        result = gate_runner(settings).run(name)
         (context.log.info if result.success else context.log.error)(result.message)
         return dg.AssetCheckResult(
             passed=result.success,

@@ -2,7 +2,7 @@
 
 import dagster as dg
 
-from orchestration.assets.checks import _runner
+from orchestration.assets.checks import gate_runner
 from orchestration.assets.transform import dbt_core, dbt_metrics
 from orchestration.serving.publish import publish
 from orchestration.settings import load_settings
@@ -18,7 +18,7 @@ SERVED = [k for k in [*dbt_core.keys, *dbt_metrics.keys] if k.path[0] in ("marts
 def published_marts(context: dg.AssetExecutionContext) -> dg.MaterializeResult:
     settings = load_settings()
     manifest = publish(settings, context.run.run_id)
-    _runner(settings).render_latest_docs()  # the quality report of this, passing, run
+    gate_runner(settings).render_latest_docs()  # the quality report of this, passing, run
     if settings.publish_postgres:
         from orchestration.serving.postgres import PostgresSettings, publish_to_postgres
 

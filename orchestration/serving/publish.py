@@ -85,6 +85,6 @@ def publish(settings: Settings, run_id: str) -> dict:
 
     # Keep a few previous exports: a reader may still be reading one.
     old = sorted((p for p in exports_root.iterdir() if p.is_dir() and p.name != run_id), key=lambda p: p.stat().st_mtime)
-    for stale in old[:-KEEP_EXPORTS + 1] if KEEP_EXPORTS > 1 else old:
+    for stale in old[: max(0, len(old) - (KEEP_EXPORTS - 1))]:  # keep the newest KEEP_EXPORTS, this one included
         shutil.rmtree(stale, ignore_errors=True)
     return manifest

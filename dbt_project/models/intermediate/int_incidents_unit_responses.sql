@@ -26,7 +26,6 @@ rolled_up as (
     select
         incident_number,
         {{ flag_sum("is_program_unit and not is_declined") }} as program_assignments,
-        {{ flag_sum("unit_type in ('crt', 'cor') and not is_declined") }} as program_field_assignments,
         {{ flag_sum("unit_type = 'ccd' and not is_declined") }} as phone_diversion_assignments,
         {{ flag_sum("is_program_unit and is_declined") }} as declined_program_assignments,
         {{ flag_sum("unit_type in ('crt', 'cor', 'police', 'fire', 'ems') and not is_declined") }} as field_assignments,
