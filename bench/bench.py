@@ -28,7 +28,9 @@ out = Path({out!r})
 if {step!r} == "generate":
     from orchestration.demo.generate import generate
     from orchestration.demo.simulation import DemoConfig
-    s = generate(DemoConfig(days={days}), out / "landing", out / "truth.json", replace=True, progress=lambda m: None)
+    import shutil
+    shutil.rmtree(out / "landing", ignore_errors=True)  # the benchmark's own scratch folder
+    s = generate(DemoConfig(days={days}), out / "landing", out / "truth.json", progress=lambda m: None)
     extra = dict(files=s["files"], rows=s["rows"], incidents=s["incidents"])
 elif {step!r} == "land":
     from orchestration.land.loader import land

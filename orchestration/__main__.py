@@ -1,9 +1,10 @@
-"""Command line for data engineers: `python -m orchestration {demo,land,status} --help`.
+"""Command line for data engineers: `python -m orchestration {demo,land,status,city} --help`.
 
-- demo:   one Dagster run: generate a demo city into the landing folder (replacing it), then everything the
-          main job does, on a fresh warehouse
+- demo:   generate a demo city into an empty (or earlier demo's) data folder, then the main job on it
+          (the demo never touches a folder holding real data)
 - land:   the main job on the landing folder as it is: land, quality gate, dbt build, quality gate, publish
-- status: what the warehouse holds: files landed, rows quarantined, files rejected
+- status: what the warehouse holds: files landed, rows quarantined, files rejected, date ranges
+- city:   `city new <folder> [--export FILE]` scaffolds a city folder for a new city's data
 - dbt:    any dbt command on the warehouse with the project's settings (e.g. `dbt test --select mart_eligibility`)
 """
 
@@ -69,18 +70,37 @@ def failed_checks(result) -> list[str]:
     return out
 
 
+def write_demo_drops(settings: Settings, years: float = 1.0, seed: int = 42, start: dt.date = dt.date(2023, 7, 1),
+                     fmt: str = "csv", inject: bool = False, progress=print) -> dict:
+    """Demo drops for the demo city in the settings' landing folder, on a fresh warehouse. Refuses (DemoRefused)
+    a data folder holding anything an earlier demo did not write: the demo never touches real data."""
+    from orchestration.demo.generate import claim_for_demo, generate, record_demo_files
+    from orchestration.demo.simulation import DemoConfig
+    from orchestration.settings import DEMO_CITY_DIR
+
+    if settings.city_dir != DEMO_CITY_DIR.resolve():
+        raise SystemExit(f"the demo simulates the demo city; ALT911_CITY_DIR is {settings.city_dir}")
+    claim_for_demo(settings.data_dir, settings.landing_dir, settings.warehouse_path)
+    cfg = DemoConfig(seed=seed, days=int(round(years * 365)), start=start, city_tz=settings.city_tz)
+    summary = generate(cfg, settings.landing_dir, settings.data_dir / "demo_truth.json", fmt=fmt, inject=inject,
+                       progress=progress)
+    record_demo_files(settings.data_dir, settings.landing_dir)
+    return summary
+
+
 def cmd_demo(args, settings: Settings) -> int:
+    from orchestration.demo.generate import DemoRefused
+
     # demo data may use the published demo pseudonymization key; real runs must set ALT911_PERSON_KEY
     os.environ.setdefault("ALT911_DEMO", "true")
-    for suffix in ("", ".wal"):  # a fresh warehouse, so the demo shows exactly this city
-        path = settings.warehouse_path.with_name(settings.warehouse_path.name + suffix)
-        if path.exists():
-            path.unlink()
-    config = {"years": args.years, "seed": args.seed, "start": args.start.isoformat(), "format": args.format,
-              "inject": args.inject}
-    print(f"== demo job (Dagster): generate {args.years} city-year(s) from {args.start} (seed {args.seed}) -> land -> "
-          "quality gate -> dbt build -> quality gate -> publish")
-    return _run_and_report(settings, "demo_job", {"ops": {"demo__demo_extract_drops": {"config": config}}})
+    print(f"== demo: generate {args.years} city-year(s) from {args.start} (seed {args.seed}) into {settings.landing_dir}")
+    try:
+        summary = write_demo_drops(settings, args.years, args.seed, args.start, args.format, args.inject)
+    except DemoRefused as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    print(f"generated {summary['incidents']:,} incidents in {summary['files']:,} files; planted truth {summary['truth']}")
+    return cmd_land(args, settings)
 
 
 def cmd_land(args, settings: Settings) -> int:
@@ -132,25 +152,44 @@ def headline_metrics(warehouse) -> str:
 
     con = duckdb.connect(str(warehouse), read_only=True)
     try:
-        rows = con.execute("select metric, dimension_value, value from marts.mart_kpis where period_grain = 'all'").fetchall()
+        rows = con.execute("select metric, dimension_value, coalesce(cast(value as varchar), value_note) "
+                           "from marts.mart_kpis where period_grain = 'all'").fetchall()
     finally:
         con.close()
-    kpi = {(m, d): v for m, d, v in rows}
+    kpi = {(m, d): (float(v) if v and not v.startswith("not recorded") else v) for m, d, v in rows}
+    kpi.update({(m, None): v for (m, d), v in list(kpi.items()) if isinstance(v, str)})  # not recorded: any dimension
     lines = [f"Headline metrics, whole history (from {warehouse}, marts.mart_kpis):"]
     for label, metric, dim, fmt in HEADLINES:
-        if fmt is None:
+        value = kpi.get((metric, dim), kpi.get((metric, None)))
+        if isinstance(value, str):
+            text = value  # "not recorded: <input>"
+        elif fmt is None:
             served, police = kpi.get((metric, "served")), kpi.get((metric, "police_handled"))
-            text = f"{served:.2f} / {police:.2f}" if served is not None and police is not None else "n/a"
+            text = f"{served:.2f} / {police:.2f}" if isinstance(served, float) and isinstance(police, float) else "n/a"
         else:
-            value = kpi.get((metric, dim))
             text = fmt.format(value) if value is not None else "n/a"
-        lines.append(f"  {label:<52}{text:>14}")
+        lines.append(f"  {label:<52}{text:>28}")
     return "\n".join(lines)
+
+
+def cmd_city(args, settings: Settings) -> int:
+    from orchestration.city import scaffold
+
+    try:
+        todo = scaffold(args.folder, args.export, args.delimiter)
+    except (FileExistsError, FileNotFoundError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    print(f"created the city folder {args.folder}. Fill in (docs/bring-your-city.md explains each):")
+    for n, line in enumerate(todo, 1):
+        print(f"  {n}. {line}")
+    return 0
 
 
 def cmd_status(args, settings: Settings) -> int:
     from orchestration.land.loader import warehouse_summary
 
+    print(f"city folder: {settings.city_dir} ({settings.city_name}; program {settings.program}, {settings.city_tz})")
     if not settings.warehouse_path.exists():
         print(f"no warehouse at {settings.warehouse_path} yet: run `make demo` or `python -m orchestration land`")
         return 1
@@ -179,7 +218,13 @@ def cmd_dbt(args, settings: Settings) -> int:
 
 
 def main(argv: list[str] | None = None) -> int:
-    settings = load_settings()
+    from orchestration.settings import SettingsError
+
+    try:
+        settings = load_settings()
+    except SettingsError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
     parser = argparse.ArgumentParser(prog="python -m orchestration", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     sub = parser.add_subparsers(dest="command", required=True)
@@ -193,12 +238,18 @@ def main(argv: list[str] | None = None) -> int:
     sub.add_parser("land", help="run the main job on the landing folder as it is (what the schedule does)")
     sub.add_parser("dev", help="start the Dagster UI (dagster dev) on the project's instance")
     sub.add_parser("status", help="show what the warehouse holds")
+    city = sub.add_parser("city", help="`city new <folder>`: scaffold a city folder (ALT911_CITY_DIR points at it)")
+    city.add_argument("action", choices=["new"])
+    city.add_argument("folder", type=Path, help="the new city folder (outside the repository, or under cities/)")
+    city.add_argument("--export", type=Path, help="a CAD export: its header becomes the mapping template's column list")
+    city.add_argument("--delimiter", default=",", help="the export's delimiter (default: %(default)s)")
     dbt = sub.add_parser("dbt", help="run a dbt command on the warehouse with the project's settings")
     dbt.add_argument("dbt_args", nargs=argparse.REMAINDER, help="arguments for dbt, e.g. build --select mart_eligibility+")
     args = parser.parse_args(argv)
     if args.command == "dbt" and not args.dbt_args:
         parser.error("dbt needs arguments, e.g. `python -m orchestration dbt build`")
-    commands = {"demo": cmd_demo, "land": cmd_land, "status": cmd_status, "dbt": cmd_dbt, "dev": cmd_dev}
+    commands = {"demo": cmd_demo, "land": cmd_land, "status": cmd_status, "dbt": cmd_dbt, "dev": cmd_dev,
+                "city": cmd_city}
     return commands[args.command](args, settings)
 
 

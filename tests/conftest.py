@@ -14,7 +14,8 @@ from orchestration.demo.simulation import DemoConfig
 from orchestration.land.loader import land
 
 REPO = Path(__file__).resolve().parent.parent
-REALDATA = REPO.parent / "shared" / "realdata"
+# real public exports, copied from shared/realdata so a fresh clone tests with nothing beside it
+FIXTURES = REPO / "tests" / "fixtures" / "realdata"
 SMALL = DemoConfig(seed=7, start=dt.date(2023, 10, 15), days=30)
 
 

@@ -30,10 +30,11 @@ def test_definitions_load_with_layers_wired_in_order():
     keys = {k.to_user_string() for k in graph.get_all_asset_keys()}
     assert {"raw/cad_incidents", "staging/stg_cad__incidents", "marts/fct_incidents", "marts/mart_kpis"} <= keys
     groups = {graph.get(k).group_name for k in graph.get_all_asset_keys()}
-    assert groups == {"demo", "raw", "reference", "staging", "intermediate", "marts", "public_marts", "serving"}
+    # no demo asset: the generator is not part of the production definitions
+    assert groups == {"raw", "reference", "staging", "intermediate", "marts", "public_marts", "serving"}
     # dbt sources are the landing assets: staging hangs off raw
     assert dg.AssetKey(["raw", "cad_incidents"]) in graph.get(dg.AssetKey(["staging", "stg_cad__incidents"])).parent_keys
-    assert defs.resolve_job_def("main_job") and defs.resolve_job_def("demo_job")
+    assert [j.name for j in defs.jobs] == ["main_job"]
     # publishing waits for every mart, so every blocking check upstream of a mart gates it
     publish = graph.get(dg.AssetKey(["serving", "published_marts"]))
     assert dg.AssetKey(["marts", "mart_kpis"]) in publish.parent_keys
@@ -75,7 +76,7 @@ def test_readme_main_command_runs_end_to_end(tmp_path):
     out = subprocess.run([sys.executable, "-m", "orchestration", "demo", "--years", "0.02"], cwd=REPO, env=env,
                          capture_output=True, text=True, timeout=600)
     assert out.returncode == 0, out.stdout[-3000:] + out.stderr[-3000:]
-    assert "demo_job succeeded" in out.stdout
+    assert "main_job succeeded" in out.stdout
     assert "cad_incidents" in out.stdout and "quarantined" in out.stdout
     assert "Headline metrics" in out.stdout and "share of eligible served" in out.stdout
     assert "serving/alt911_marts.duckdb" in out.stdout and "data_docs" in out.stdout
@@ -92,5 +93,5 @@ def test_main_command_exits_non_zero_when_input_is_bad(tmp_path):
     out = subprocess.run([sys.executable, "-m", "orchestration", "demo", "--years", "0.01", "--inject"], cwd=REPO,
                          env=env, capture_output=True, text=True, timeout=600)
     assert out.returncode == 1
-    assert "demo_job FAILED" in out.stdout and "landed_cleanly" in out.stdout and "Rejected files (6" in out.stdout
+    assert "main_job FAILED" in out.stdout and "landed_cleanly" in out.stdout and "Rejected files (6" in out.stdout
     assert "Nothing was published" in out.stdout

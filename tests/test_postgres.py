@@ -160,8 +160,8 @@ def test_each_cookbook_query_answers_the_same_on_duckdb_and_postgres(city, numbe
 
 
 def test_the_main_job_publishes_to_postgres_with_one_flag(city, tmp_path, monkeypatch):
-    """ALT911_PUBLISH_POSTGRES=true: the demo job's publish step also swaps the PostgreSQL schemas in."""
-    from orchestration.__main__ import failed_checks, run_job
+    """ALT911_PUBLISH_POSTGRES=true: the main job's publish step also swaps the PostgreSQL schemas in."""
+    from orchestration.__main__ import failed_checks, run_job, write_demo_drops
 
     monkeypatch.setenv("ALT911_DATA_DIR", str(tmp_path))
     monkeypatch.setenv("ALT911_DEMO", "true")
@@ -169,8 +169,8 @@ def test_the_main_job_publishes_to_postgres_with_one_flag(city, tmp_path, monkey
     for name in ("ALT911_LANDING_DIR", "ALT911_WAREHOUSE", "ALT911_SERVING_DIR", "ALT911_QUALITY_DIR"):
         monkeypatch.delenv(name, raising=False)
     settings = load_settings()
-    config = {"ops": {"demo__demo_extract_drops": {"config": {"years": 0.03, "start": "2024-02-05", "seed": 99}}}}
-    result = run_job(settings, "demo_job", config)
+    write_demo_drops(settings, years=0.03, start=dt.date(2024, 2, 5), seed=99, progress=lambda m: None)
+    result = run_job(settings, "main_job")
     assert result.success, failed_checks(result)
     pg = city["pg"]
     sql = "select count(*), sum(incidents) from marts.mart_eligibility where period_grain = 'all'"

@@ -13,7 +13,7 @@ import dagster as dg
 import duckdb
 import pytest
 
-from orchestration.__main__ import failed_checks, run_job
+from orchestration.__main__ import failed_checks, run_job, write_demo_drops
 from orchestration.contract import load_contract
 from orchestration.settings import load_settings
 
@@ -46,8 +46,8 @@ def published(tmp_path, monkeypatch):
     for name in ("ALT911_LANDING_DIR", "ALT911_WAREHOUSE", "ALT911_SERVING_DIR", "ALT911_QUALITY_DIR"):
         monkeypatch.delenv(name, raising=False)
     settings = load_settings()
-    config = {"ops": {"demo__demo_extract_drops": {"config": {"years": DAYS, "start": "2024-01-08"}}}}
-    result = run_job(settings, "demo_job", config)
+    write_demo_drops(settings, years=DAYS, start=dt.date(2024, 1, 8), progress=lambda m: None)
+    result = run_job(settings, "main_job")
     assert result.success, failed_checks(result)
     return settings, result
 

@@ -13,28 +13,24 @@ import pytest
 
 from orchestration.land.loader import land
 from orchestration.land.mapping import Mapping, MappingError, map_export
-from tests.conftest import REALDATA
+from tests.conftest import FIXTURES
 
 
 def source_rows(name, header=True):
-    with open(REALDATA / name, encoding="utf-8-sig", newline="") as fh:
+    with open(FIXTURES / name, encoding="utf-8-sig", newline="") as fh:
         return list(csv.DictReader(fh)) if header else list(csv.reader(fh))
 
 
 def map_and_land(tmp_path, mapping_name, export):
     mapping = Mapping.load(mapping_name)
     drop = tmp_path / "landing" / "2024-01-01"
-    map_export(mapping, REALDATA / export, drop, dt.date(2024, 1, 1))
+    map_export(mapping, FIXTURES / export, drop, dt.date(2024, 1, 1))
     report = land(tmp_path / "landing", tmp_path / "w.duckdb", mapping.city_tz, progress=lambda m: None)
     assert not report.rejected, report.summary()
     for r in report.landed:
         assert r.rows_read == r.rows_loaded + r.rows_quarantined
     con = duckdb.connect(str(tmp_path / "w.duckdb"), read_only=True)
     return report, con
-
-
-def test_realdata_is_present():
-    assert REALDATA.is_dir(), f"{REALDATA} is missing: CI runs with shared/ beside the clone"
 
 
 def test_seattle_call_data(tmp_path):

@@ -39,7 +39,8 @@ select
     p.{{ type_column }},
     {{ flag_sum("p.has_type") }} as {{ counted_as }},
     d.served_incidents,
-    {{ safe_share(flag_sum("p.has_type"), "d.served_incidents") }} as share_of_served
+    {{ if_recorded(detail.identifier | replace('stg_case_management__', 'cm_'),
+                   safe_share(flag_sum("p.has_type"), "d.served_incidents")) }} as share_of_served
 from periods as p
 inner join denominators as d on d.period_grain = p.period_grain and d.period_start = p.period_start
 group by p.period_grain, p.period_start, p.{{ type_column }}, d.served_incidents

@@ -9,9 +9,9 @@ from collections import defaultdict
 
 import dagster as dg
 
-from orchestration.assets.demo import DEMO_KEY
 from orchestration.contract import load_contract
-from orchestration.land.loader import land
+from orchestration.land.loader import land, quarantined_examples
+from orchestration.land.validate import RowRules
 from orchestration.settings import load_settings
 
 CONTRACT = load_contract()
@@ -29,7 +29,6 @@ def raw_asset_key(extract: str) -> dg.AssetKey:
             group_name="raw",
             description=f"{e.description} (source: {e.system}; key: {', '.join(e.key)})",
             kinds={"duckdb"},
-            deps=[DEMO_KEY],
             metadata={"contract": "docs/extract-contract.md"},
         )
         for e in CONTRACT.extracts.values()
@@ -45,7 +44,8 @@ def raw_asset_key(extract: str) -> dg.AssetKey:
 def land_extract_drops(context: dg.AssetExecutionContext):
     """Land every new file under the landing folder into raw.<extract>, with ledger and quarantine."""
     settings = load_settings()
-    report = land(settings.landing_dir, settings.warehouse_path, settings.city_tz, progress=context.log.info)
+    report = land(settings.landing_dir, settings.warehouse_path, settings.city_tz, progress=context.log.info,
+                  rules=RowRules.from_settings(settings))
     context.log.info("\n" + report.summary())
     per = report.per_extract()
     rejected = defaultdict(list)
@@ -63,8 +63,10 @@ def land_extract_drops(context: dg.AssetExecutionContext):
         share = t["quarantined"] / t["read"] if t["read"] else 0.0
         problems = list(rejected[name])
         if share > settings.max_quarantine_share:
+            examples = quarantined_examples(settings.warehouse_path, name, report.landed_at)
             problems.append(f"{t['quarantined']:,} of {t['read']:,} rows quarantined ({share:.2%}, limit "
-                            f"{settings.max_quarantine_share:.2%}); see land.quarantine")
+                            f"{settings.max_quarantine_share:.2%}, set in {settings.setting_name('max_quarantine_share')}); "
+                            f"first {len(examples)} in land.quarantine:\n  " + "\n  ".join(examples))
         yield dg.AssetCheckResult(
             asset_key=raw_asset_key(name), check_name="landed_cleanly", passed=not problems,
             severity=dg.AssetCheckSeverity.ERROR,

@@ -33,6 +33,8 @@ class GateCheck:
     description: str
     sql: str
     expectations: list = field(default_factory=list)
+    id_columns: tuple[str, ...] = ()  # selected by `sql`: name the offending rows in a failure message
+    setting: str | None = None  # the settings field (threshold) that governs the check, named in failures
 
 
 def _in_set(column: str, seed: str, **kw):
@@ -70,10 +72,9 @@ def gate_checks(s: Settings) -> list[GateCheck]:
         # ------------------------------------------------------------------------------------ raw
         GateCheck(
             "unit_timestamps_in_order", "raw", ("raw", "cad_unit_assignments"),
-            "Unit times run dispatched <= en route <= arrived <= cleared; codes are known; dispatch-to-arrival "
-            "minutes are plausible; clear times are present.",
-            """select dispatched_at, en_route_at, arrived_at, cleared_at, unit_type, unit_disposition,
-                      date_diff('second', dispatched_at, arrived_at) / 60.0 as dispatch_to_arrival_minutes
+            "Unit times run dispatched <= en route <= arrived <= cleared; codes are known; clear times are "
+            "present. (Landing already quarantines each row out of order or beyond the city's duration limits.)",
+            """select assignment_id, dispatched_at, en_route_at, arrived_at, cleared_at, unit_type, unit_disposition
                from raw.cad_unit_assignments""",
             [
                 _ordered("dispatched_at", "en_route_at"),
@@ -82,21 +83,21 @@ def gate_checks(s: Settings) -> list[GateCheck]:
                 _ordered("dispatched_at", "cleared_at"),
                 _in_set("unit_type", "unit_types"),
                 _in_set("unit_disposition", "unit_dispositions"),
-                gxe.ExpectColumnValuesToBeBetween(column="dispatch_to_arrival_minutes", min_value=0, max_value=240,
-                                                  mostly=0.999),
                 gxe.ExpectColumnValuesToNotBeNull(column="cleared_at", mostly=1 - s.max_missing_clear_share),
             ],
+            id_columns=("assignment_id",), setting="max_missing_clear_share",
         ),
         GateCheck(
             "incident_codes_and_ranges", "raw", ("raw", "cad_incidents"),
             "Incidents carry a known origin, a priority from 1 to 9 and a received time; close after receipt.",
-            "select call_origin, priority, received_at, closed_at from raw.cad_incidents",
+            "select incident_number, call_origin, priority, received_at, closed_at from raw.cad_incidents",
             [
                 _in_set("call_origin", "call_origins"),
                 gxe.ExpectColumnValuesToBeBetween(column="priority", min_value=1, max_value=9),
                 gxe.ExpectColumnValuesToNotBeNull(column="received_at"),
                 _ordered("received_at", "closed_at"),
             ],
+            id_columns=("incident_number",),
         ),
         GateCheck(
             "daily_volume_within_band", "raw", ("raw", "cad_incidents"),
@@ -112,58 +113,68 @@ def gate_checks(s: Settings) -> list[GateCheck]:
                 where d.local_date < (select max(local_date) from days)""",
             [gxe.ExpectColumnValuesToBeBetween(column="ratio_to_weekday_median", min_value=1 - s.daily_volume_band,
                                                max_value=1 + s.daily_volume_band)],
+            id_columns=("local_date",), setting="daily_volume_band",
         ),
         GateCheck(
             "encounter_codes_and_times", "raw", ("raw", "cm_encounters"),
             "Encounters name a program team and a known outcome, and end after they start.",
-            "select team_type, primary_outcome, started_at, ended_at from raw.cm_encounters",
+            "select encounter_id, team_type, primary_outcome, started_at, ended_at from raw.cm_encounters",
             [
                 gxe.ExpectColumnValuesToBeInSet(column="team_type", value_set=["crt", "cor", "ccd", "cn"]),
                 _in_set("primary_outcome", "outcome_codes"),
                 _ordered("started_at", "ended_at"),
             ],
+            id_columns=("encounter_id",),
         ),
         # ------------------------------------------------------------------------------------ incidents
         GateCheck(
             "eligibility_flags_consistent", "incidents", ("marts", "fct_incidents"),
-            "Program-eligible means call type eligible and screen passed; not triaged means call type eligible "
-            "with no screen; served incidents have no not-served reason.",
-            """select
-                 is_program_eligible = (is_calltype_eligible and coalesce(is_screen_eligible, false)) as program_flag_consistent,
-                 is_not_triaged = (is_calltype_eligible and is_screen_eligible is null) as not_triaged_flag_consistent,
+            "Program-eligible means call type eligible and screen passed (call type alone where the program has "
+            "no risk screen); not triaged means call type eligible with no screen answer; served incidents have "
+            "no not-served reason.",
+            """select incident_number,
+                 is_program_eligible = (is_calltype_eligible and (risk_screen_source = 'not_available'
+                                        or coalesce(is_screen_eligible, false))) as program_flag_consistent,
+                 is_not_triaged = (is_calltype_eligible and is_screen_eligible is null
+                                   and risk_screen_source <> 'not_available') as not_triaged_flag_consistent,
                  not (is_served and not_served_reason is not null) as served_without_reason
                from marts.fct_incidents""",
             [gxe.ExpectColumnValuesToBeInSet(column=c, value_set=[True])
              for c in ("program_flag_consistent", "not_triaged_flag_consistent", "served_without_reason")],
+            id_columns=("incident_number",),
         ),
         GateCheck(
             "forgone_reasons_complete", "incidents", ("marts", "fct_incidents"),
             f"Every eligible incident the program did not serve has a reason, and 'unknown' stays under "
             f"{s.max_unknown_reason_share:.0%} of them.",
-            """select not_served_reason from marts.fct_incidents where is_program_eligible and not is_served""",
+            """select incident_number, not_served_reason from marts.fct_incidents
+               where is_program_eligible and not is_served""",
             [
                 gxe.ExpectColumnValuesToNotBeNull(column="not_served_reason"),
                 gxe.ExpectColumnValuesToBeInSet(column="not_served_reason", value_set=list(NOT_SERVED_REASONS)),
                 gxe.ExpectColumnValuesToNotBeInSet(column="not_served_reason", value_set=["unknown"],
                                                    mostly=1 - s.max_unknown_reason_share),
             ],
+            id_columns=("incident_number",), setting="max_unknown_reason_share",
         ),
         GateCheck(
             "encounters_link_to_cad", "incidents", ("marts", "fct_encounters"),
             f"At least {s.min_link_rate:.0%} of case-management encounters carry a CAD incident number found in CAD.",
-            "select is_linked from marts.fct_encounters",
+            "select encounter_id, is_linked from marts.fct_encounters",
             [gxe.ExpectColumnValuesToBeInSet(column="is_linked", value_set=[True], mostly=s.min_link_rate)],
+            id_columns=("encounter_id",), setting="min_link_rate",
         ),
         GateCheck(
             "arrival_times_recorded", "incidents", ("marts", "fct_incidents"),
             f"Under {s.max_missing_arrival_share:.0%} of in-person program responses and of police responses to "
             "eligible calls lack an arrival time (they are excluded from response times, so many would bias them).",
-            """select program_response_minutes as minutes from marts.fct_incidents
+            """select incident_number, program_response_minutes as minutes from marts.fct_incidents
                where is_served and intake_call_origin = '911_dispatch' and first_field_team is not null
                union all
-               select police_response_minutes from marts.fct_incidents
+               select incident_number, police_response_minutes from marts.fct_incidents
                where is_program_eligible and not is_served and police_assignments > 0""",
             [gxe.ExpectColumnValuesToNotBeNull(column="minutes", mostly=1 - s.max_missing_arrival_share)],
+            id_columns=("incident_number",), setting="max_missing_arrival_share",
         ),
         # ------------------------------------------------------------------------------------ marts
         GateCheck(
@@ -171,6 +182,7 @@ def gate_checks(s: Settings) -> list[GateCheck]:
             "Every share and rate column of every mart lies within [0, 1].",
             "__SHARES__",  # built from the warehouse catalog at run time (see runner.shares_sql)
             [gxe.ExpectColumnValuesToBeBetween(column="value", min_value=0, max_value=1)],
+            id_columns=("measure",),
         ),
         GateCheck(
             "totals_reconcile_across_marts", "marts", ("marts", "mart_kpis"),
@@ -209,6 +221,7 @@ def gate_checks(s: Settings) -> list[GateCheck]:
                           and r.referral_type = 'any'), 0)
                from marts.mart_follow_ups f""",
             [gxe.ExpectColumnValuesToBeBetween(column="difference", min_value=0, max_value=0)],
+            id_columns=("reconciliation", "period_grain", "period_start"),
         ),
         GateCheck(
             "kpi_table_agrees_with_marts", "marts", ("marts", "mart_kpis"),
@@ -229,6 +242,7 @@ def gate_checks(s: Settings) -> list[GateCheck]:
                   and coalesce(m.dim, '') = coalesce(k.dimension_value, '')""",
             [gxe.ExpectColumnValuesToBeBetween(column="difference", min_value=0, max_value=1e-9),
              gxe.ExpectTableRowCountToBeBetween(min_value=1)],
+            id_columns=("metric", "period_grain", "period_start"),
         ),
         GateCheck(
             "no_small_cells_published", "marts", ("public_marts", "pub_incident_volume_monthly"),
@@ -237,5 +251,6 @@ def gate_checks(s: Settings) -> list[GateCheck]:
             _public_cells_sql(),
             [gxe.ExpectColumnValuesToNotBeInSet(column="published_count", value_set=list(range(1, MIN_CELL))),
              gxe.ExpectColumnValuesToNotBeInSet(column="suppressed_in_group", value_set=[1])],
+            id_columns=("public_mart", "period"),
         ),
     ]

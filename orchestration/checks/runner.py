@@ -21,6 +21,7 @@ from great_expectations.data_context.types.base import ProgressBarsConfig  # noq
 @dataclass
 class GateResult:
     check: GateCheck
+    settings: Settings
     success: bool
     rows: int
     seconds: float
@@ -31,8 +32,11 @@ class GateResult:
         if self.success:
             return f"{self.check.name}: passed ({self.rows:,} rows)"
         parts = [f"{f['expectation']} on {f['column']}: {f['unexpected_count']:,} unexpected "
-                 f"({f['unexpected_percent']:.3g}%), e.g. {f['examples']}" for f in self.failures]
-        return f"{self.check.name} FAILED ({self.check.description}) " + "; ".join(parts)
+                 f"({f['unexpected_percent']:.3g}%); first {len(f['examples'])}: {'; '.join(f['examples'])}"
+                 for f in self.failures]
+        governed = (f" Threshold: {self.check.setting} = {getattr(self.settings, self.check.setting)}, set in "
+                    f"{self.settings.setting_name(self.check.setting)}." if self.check.setting else "")
+        return f"{self.check.name} FAILED ({self.check.description}) " + " | ".join(parts) + governed
 
 
 def shares_sql(con: duckdb.DuckDBPyConnection) -> str:
@@ -44,6 +48,13 @@ def shares_sql(con: duckdb.DuckDBPyConnection) -> str:
     if not cols:
         raise RuntimeError("no share or rate columns found in the marts schema: has dbt built the marts?")
     return " union all ".join(f"select '{t}.{c}' as measure, cast({c} as double) as value from marts.{t}" for t, c in cols)
+
+
+def _describe(example) -> str:
+    """One offending row as `column=value, ...` (or the bare value when GX gives no row identity)."""
+    if isinstance(example, dict):
+        return ", ".join(f"{k}={v}" for k, v in example.items())
+    return str(example)
 
 
 class GateRunner:
@@ -86,9 +97,11 @@ class GateRunner:
             gx.ValidationDefinition(name=asset_name, data=batch, suite=suite))
         # No Data Docs action: rendering costs more than validating. A failure is rendered at once
         # (that is when someone looks); passing results are rendered by render_latest_docs().
+        result_format = {"result_format": "SUMMARY", "partial_unexpected_count": 20}
+        if check.id_columns:  # failures name the offending rows (dates, ids), not only values
+            result_format["unexpected_index_column_names"] = list(check.id_columns)
         checkpoint = self.context.checkpoints.add_or_update(gx.Checkpoint(
-            name=asset_name, validation_definitions=[validation], actions=[],
-            result_format={"result_format": "SUMMARY", "partial_unexpected_count": 5}))
+            name=asset_name, validation_definitions=[validation], actions=[], result_format=result_format))
         outcome = checkpoint.run(batch_parameters={"dataframe": frame})
         if not outcome.success:
             self.context.build_data_docs(resource_identifiers=list(outcome.run_results))
@@ -108,10 +121,11 @@ class GateRunner:
                     column=column,
                     unexpected_count=int(r.result.get("unexpected_count") or 0),
                     unexpected_percent=float(r.result.get("unexpected_percent") or 0.0),
-                    examples=[str(x) for x in (r.result.get("partial_unexpected_list") or [])[:5]],
+                    examples=[_describe(x) for x in (r.result.get("partial_unexpected_index_list")
+                                                     or r.result.get("partial_unexpected_list") or [])[:20]],
                     observed=str(r.result.get("observed_value", "")),
                 ))
-        return GateResult(check, bool(outcome.success), len(frame), time.monotonic() - started, failures)
+        return GateResult(check, self.settings, bool(outcome.success), len(frame), time.monotonic() - started, failures)
 
     def render_latest_docs(self, keep_days: int = 30) -> None:
         """Render the Data Docs pages of each suite's latest result, after dropping stored results

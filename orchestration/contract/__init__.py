@@ -18,6 +18,8 @@ from orchestration.settings import SEEDS_DIR
 
 CONTRACT_PATH = Path(__file__).with_name("extracts.yml")
 TYPES = ("string", "integer", "boolean", "timestamp", "date", "code")
+DURATION_UNITS = ("_minutes", "_hours", "_days")
+SECONDS_PER = {"_minutes": 60, "_hours": 3600, "_days": 86400}
 
 
 class ContractError(ValueError):
@@ -43,6 +45,8 @@ class Extract:
     key: tuple[str, ...]
     columns: tuple[Column, ...]
     order_checks: tuple[tuple[str, str], ...] = ()
+    # (start, end, city setting): end - start at most the limit; the setting's suffix gives the unit
+    duration_limits: tuple[tuple[str, str, str], ...] = ()
 
     @property
     def column_names(self) -> list[str]:
@@ -89,7 +93,11 @@ def _parse(raw: dict) -> Contract:
             )
         names = {c.name for c in columns}
         order = tuple((c["earlier"], c["later"]) for c in spec.get("order_checks", []))
-        for col_name in [*spec["key"], *(n for pair in order for n in pair)]:
+        limits = tuple((c["start"], c["end"], c["setting"]) for c in spec.get("duration_limits", []))
+        for _, _, setting in limits:
+            if not setting.endswith(DURATION_UNITS):
+                raise ContractError(f"{name}: duration limit setting {setting!r} must end in {DURATION_UNITS}")
+        for col_name in [*spec["key"], *(n for pair in order for n in pair), *(n for c in limits for n in c[:2])]:
             if col_name not in names:
                 raise ContractError(f"{name}: {col_name!r} is used as a key or in order_checks but is not a column")
         extracts[name] = Extract(
@@ -100,6 +108,7 @@ def _parse(raw: dict) -> Contract:
             key=tuple(spec["key"]),
             columns=tuple(columns),
             order_checks=order,
+            duration_limits=limits,
         )
     return Contract(
         extracts=extracts,
@@ -139,8 +148,13 @@ def render_markdown(contract: Contract | None = None) -> str:
         "",
         "What a city's extract jobs deliver to the landing folder. Landing checks every file against",
         "this contract: file-level problems reject the whole file with one message; row-level problems",
-        "send the row to `land.quarantine` with its file, line, column and reason. Real exports with other",
+"send the row to `land.quarantine` with its file, line, column and reason. Real exports with other",
         "column names are mapped into this contract by configuration (see `docs/mapping-real-exports.md`).",
+        "",
+        "Row rules: a timestamp outside the city's plausible window (`city.yml` `plausible_window`: by default",
+        "from 1990-01-01 to 24 hours after the drop's extraction time) is quarantined, so a misread century is",
+        "never loaded; integers are digits only; the order checks and duration limits below are applied to",
+        "every row. How many quarantined rows block publishing is the city's `thresholds.max_quarantine_share`.",
         "",
         "## Files",
         "",
@@ -178,6 +192,9 @@ def render_markdown(contract: Contract | None = None) -> str:
         if e.order_checks:
             checks = "; ".join(f"`{a}` ≤ `{b}`" for a, b in e.order_checks)
             out += [f"Row checks: {checks} (when both are present).", ""]
+        if e.duration_limits:
+            limits = "; ".join(f"`{b}` − `{a}` ≤ city setting `limits.{s}`" for a, b, s in e.duration_limits)
+            out += [f"Duration limits: {limits}.", ""]
         out += ["| column | type | required | meaning |", "|---|---|---|---|"]
         for c in e.columns:
             type_ = f"code (`seeds/{c.codes}.csv`)" if c.type == "code" else c.type

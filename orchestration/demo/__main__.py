@@ -30,7 +30,6 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--tz", default=settings.city_tz, help="city IANA time zone (default: %(default)s)")
     p.add_argument("--format", choices=("csv", "parquet"), default="csv", help="file format (default: %(default)s)")
     p.add_argument("--inject", action="store_true", help="also plant every class of bad input and record it")
-    p.add_argument("--replace", action="store_true", help="empty the landing folder first if it has files")
     args = p.parse_args(argv)
 
     days = int(round(args.years * 365)) if args.years else args.days
@@ -39,7 +38,7 @@ def main(argv: list[str] | None = None) -> int:
     cfg = DemoConfig(seed=args.seed, start=args.start, days=days, population=args.population, city_tz=args.tz)
     truth = args.truth or args.out.parent / "demo_truth.json"
     try:
-        summary = generate(cfg, args.out, truth, fmt=args.format, inject=args.inject, replace=args.replace)
+        summary = generate(cfg, args.out, truth, fmt=args.format, inject=args.inject)
     except FileExistsError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import shutil
 import time
 from dataclasses import asdict
 from pathlib import Path
@@ -23,17 +22,14 @@ def generate(
     truth_path: Path,
     fmt: str = "csv",
     inject: bool = False,
-    replace: bool = False,
     progress: Callable[[str], None] = print,
 ) -> dict:
     """Write drops for cfg's period into landing_dir and the planted truth to truth_path.
     With inject=True, also plant every class of bad input (see inject.py) and record it beside the truth."""
     started = time.monotonic()
     landing_dir, truth_path = Path(landing_dir), Path(truth_path)
-    if landing_dir.exists() and any(landing_dir.iterdir()):
-        if not replace:
-            raise FileExistsError(f"landing folder {landing_dir} is not empty; pass replace=True (--replace) to start over")
-        shutil.rmtree(landing_dir)
+    if landing_dir.exists() and any(landing_dir.iterdir()):  # never mixed with, or written over, other drops
+        raise FileExistsError(f"landing folder {landing_dir} is not empty; the demo writes only into an empty one")
     landing_dir.mkdir(parents=True, exist_ok=True)
 
     contract = load_contract()
@@ -84,3 +80,45 @@ def generate(
         path.write_text(json.dumps(injections, indent=1), encoding="utf-8")
         summary["injections"] = str(path)
     return summary
+
+
+# ------------------------------------------------------------------ a data folder the demo may use
+
+DEMO_MARKER = ".alt911-demo.json"  # in the data folder: the landing files the demo wrote there
+
+
+class DemoRefused(RuntimeError):
+    """The data folder holds something the demo did not write: it is left untouched."""
+
+
+def claim_for_demo(data_dir: Path, landing_dir: Path, warehouse_path: Path) -> None:
+    """Clear an earlier demo's drops and warehouse so a demo can start afresh, or refuse.
+
+    The demo only ever removes what an earlier demo wrote (listed in the marker file). A landing file it
+    did not write, or a warehouse in a folder the demo never used, means real data: nothing is touched."""
+    data_dir, landing_dir, warehouse_path = Path(data_dir), Path(landing_dir), Path(warehouse_path)
+    marker = data_dir / DEMO_MARKER
+    owned = set(json.loads(marker.read_text(encoding="utf-8"))["landing_files"]) if marker.exists() else set()
+    present = {str(p.relative_to(landing_dir)) for p in landing_dir.rglob("*") if p.is_file()} \
+        if landing_dir.is_dir() else set()
+    foreign = sorted(present - owned)
+    if foreign:
+        raise DemoRefused(
+            f"the landing folder {landing_dir} holds {len(foreign)} file(s) the demo did not write (e.g. {foreign[0]}); "
+            "the demo never deletes real drops. Run it with another data folder: ALT911_DATA_DIR=data/demo make demo")
+    if warehouse_path.exists() and not marker.exists():
+        raise DemoRefused(
+            f"{warehouse_path} was not built by the demo; the demo never replaces a real warehouse. "
+            "Run it with another data folder: ALT911_DATA_DIR=data/demo make demo")
+    for rel in present:
+        (landing_dir / rel).unlink()
+    for folder in sorted((p for p in landing_dir.rglob("*") if p.is_dir()), key=lambda p: -len(p.parts)):
+        folder.rmdir()
+    for suffix in ("", ".wal"):
+        warehouse_path.with_name(warehouse_path.name + suffix).unlink(missing_ok=True)
+
+
+def record_demo_files(data_dir: Path, landing_dir: Path) -> None:
+    """Remember which landing files the demo wrote, so a later demo may remove exactly those."""
+    files = sorted(str(p.relative_to(landing_dir)) for p in Path(landing_dir).rglob("*") if p.is_file())
+    (Path(data_dir) / DEMO_MARKER).write_text(json.dumps({"landing_files": files}, indent=0), encoding="utf-8")

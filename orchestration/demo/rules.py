@@ -1,4 +1,4 @@
-"""The program's effective-dated rules, read from the same seeds dbt uses.
+"""The demo program's effective-dated rules, read from the demo city folder's rules/ that dbt uses.
 
 The generator needs them to decide what a dispatcher would do; the seeds are configuration, not metric
 logic, so reading them here does not duplicate the dbt models (which compute the metrics themselves).
@@ -12,7 +12,7 @@ import datetime as dt
 from dataclasses import dataclass
 from pathlib import Path
 
-from orchestration.settings import SEEDS_DIR
+from orchestration.settings import DEMO_CITY_DIR
 
 
 def _read(name: str, seeds_dir: Path) -> list[dict]:
@@ -36,7 +36,7 @@ class ProgramRules:
     police_parameters: list[dict]
 
     @classmethod
-    def load(cls, program: str = "heart", seeds_dir: Path = SEEDS_DIR) -> "ProgramRules":
+    def load(cls, program: str = "heart", seeds_dir: Path = DEMO_CITY_DIR / "rules") -> "ProgramRules":
         def mine(rows):
             return [r for r in rows if r["program"] == program]
 

@@ -28,7 +28,7 @@ import pyarrow as pa
 
 from orchestration.contract import SQL_TYPES, Contract, Extract, load_contract
 from orchestration.land.reader import SUPPORTED_SUFFIXES, FileRejected, ParsedFile, read_extract_file, sha256_of
-from orchestration.land.validate import q, validation_sql
+from orchestration.land.validate import RowRules, q, validation_sql
 
 MANIFEST_NAME = "_manifest.json"
 
@@ -52,7 +52,16 @@ class LandingReport:
     skipped: list[str] = field(default_factory=list)  # already landed (same checksum)
     rejected: list[FileRejected] = field(default_factory=list)
     table_rows: dict[str, int] = field(default_factory=dict)  # rows in each raw table afterwards
+    # per extract: earliest and latest value of its first timestamp column among the rows loaded now
+    date_ranges: dict[str, tuple[dt.datetime, dt.datetime]] = field(default_factory=dict)
     seconds: float = 0.0
+    landed_at: dt.datetime | None = None  # this landing's time stamp in the ledger and quarantine
+
+    def add_range(self, extract: str, low, high) -> None:
+        if low is None:
+            return
+        old = self.date_ranges.get(extract)
+        self.date_ranges[extract] = (min(old[0], low), max(old[1], high)) if old else (low, high)
 
     def per_extract(self) -> dict[str, dict[str, int]]:
         totals: dict[str, dict[str, int]] = defaultdict(lambda: dict(files=0, read=0, loaded=0, quarantined=0))
@@ -65,24 +74,35 @@ class LandingReport:
         return dict(totals)
 
     def summary(self) -> str:
-        lines = [_table(self.per_extract(), self.table_rows),
+        lines = [_table(self.per_extract(), self.table_rows, self.date_ranges),
                  f"{len(self.landed)} file(s) landed, {len(self.skipped)} already landed (skipped), "
                  f"{len(self.rejected)} rejected, in {self.seconds:.1f} s"]
         lines += [f"  REJECTED {rej.path}: {rej.problem}" for rej in self.rejected]
         return "\n".join(lines)
 
 
-def _table(per: dict[str, dict[str, int]], table_rows: dict[str, int]) -> str:
-    lines = [f"{'table':<24}{'files':>7}{'rows read':>12}{'loaded':>12}{'quarantined':>13}{'rows in raw':>13}"]
+def _table(per: dict[str, dict[str, int]], table_rows: dict[str, int], ranges: dict | None = None) -> str:
+    """Rows per raw table, with the UTC date range of the rows (a wrong century shows at a glance)."""
+    ranges = ranges or {}
+    lines = [f"{'table':<24}{'files':>7}{'rows read':>12}{'loaded':>12}{'quarantined':>13}{'rows in raw':>13}"
+             "  dates (UTC)"]
     for name in sorted(set(per) | set(table_rows)):
         t = per.get(name, dict(files=0, read=0, loaded=0, quarantined=0))
+        low, high = ranges.get(name, (None, None))
+        span = f"  {low:%Y-%m-%d} .. {high:%Y-%m-%d}" if low else ""
         lines.append(f"{name:<24}{t['files']:>7}{t['read']:>12,}{t['loaded']:>12,}{t['quarantined']:>13,}"
-                     f"{table_rows.get(name, 0):>13,}")
+                     f"{table_rows.get(name, 0):>13,}{span}")
     return "\n".join(lines)
 
 
-def warehouse_summary(warehouse_path: Path) -> str:
+def time_column(extract: Extract) -> str | None:
+    """The column whose range tells when an extract's rows happened: its first timestamp column."""
+    return next((c.name for c in extract.columns if c.type == "timestamp"), None)
+
+
+def warehouse_summary(warehouse_path: Path, contract: Contract | None = None) -> str:
     """What the warehouse holds, from its ledger: per raw table, everything ever landed."""
+    contract = contract or load_contract()
     con = duckdb.connect(str(warehouse_path), read_only=True)
     try:
         per = {name: dict(files=f, read=r, loaded=lo, quarantined=qu) for name, f, r, lo, qu in con.execute(
@@ -91,15 +111,23 @@ def warehouse_summary(warehouse_path: Path) -> str:
         tables = [r[0] for r in con.execute(
             "SELECT table_name FROM information_schema.tables WHERE table_schema = 'raw'").fetchall()]
         table_rows = {t: con.execute(f"SELECT count(*) FROM raw.{q(t)}").fetchone()[0] for t in tables}
+        ranges = {}
+        for t in tables:
+            column = time_column(contract.extracts[t]) if t in contract.extracts else None
+            if column:
+                low, high = con.execute(f"SELECT min({q(column)}), max({q(column)}) FROM raw.{q(t)}").fetchone()
+                if low is not None:
+                    ranges[t] = (low, high)
         rejected = con.execute(
             "SELECT path, problem FROM land.rejected_files r WHERE NOT EXISTS "
             "(SELECT 1 FROM land.file_ledger l WHERE l.path = r.path AND l.checksum = r.checksum) ORDER BY path").fetchall()
         quarantine = con.execute(
-            "SELECT extract, split_part(reason, ';', 1) AS reason, count(*) FROM land.quarantine "
-            "GROUP BY ALL ORDER BY 3 DESC LIMIT 10").fetchall()
+            # one line per rule: the numbers in a reason (minutes, dates) differ row by row
+            "SELECT extract, regexp_replace(split_part(reason, ';', 1), '[0-9][0-9.:-]*', '#', 'g') AS reason, count(*) "
+            "FROM land.quarantine GROUP BY ALL ORDER BY 3 DESC LIMIT 10").fetchall()
     finally:
         con.close()
-    lines = ["Landed into the warehouse (all runs):", _table(per, table_rows)]
+    lines = ["Landed into the warehouse (all runs):", _table(per, table_rows, ranges)]
     if quarantine:
         lines.append("Quarantined rows by reason (land.quarantine has file, line, column and the row as sent):")
         lines += [f"  {n:>8,}  {extract}: {reason}" for extract, reason, n in quarantine]
@@ -107,6 +135,17 @@ def warehouse_summary(warehouse_path: Path) -> str:
         lines.append(f"Rejected files ({len(rejected)}; nothing loaded from them, see land.rejected_files):")
         lines += [f"  {path}: {problem}" for path, problem in rejected]
     return "\n".join(lines)
+
+
+def quarantined_examples(warehouse_path: Path, extract: str, landed_at: dt.datetime, limit: int = 20) -> list[str]:
+    """The first quarantined rows of one landing, as `file:line: reason` (no row values: they may be personal)."""
+    con = duckdb.connect(str(warehouse_path), read_only=True)
+    try:
+        rows = con.execute("SELECT path, line, reason FROM land.quarantine WHERE extract = ? AND landed_at = ? "
+                           "ORDER BY path, line LIMIT ?", [extract, landed_at, limit]).fetchall()
+    finally:
+        con.close()
+    return [f"{path}:{line}: {reason}" for path, line, reason in rows]
 
 
 # --------------------------------------------------------------------------------------------- DDL
@@ -152,6 +191,12 @@ class _Candidate:
     rel: str
     extracted_at: dt.datetime  # naive UTC
     manifest_entry: dict | None
+    date_only: bool = False  # extracted_at came from a folder named by date: some time that day
+
+    def plausible_until(self, rules: RowRules) -> dt.datetime:
+        """The latest timestamp a row of this file may carry (the city's plausible window)."""
+        end_of_extract = self.extracted_at + dt.timedelta(days=1 if self.date_only else 0)
+        return end_of_extract + dt.timedelta(hours=rules.latest_after_extract_hours)
 
 
 def _drop_extracted_at(folder: Path, manifest: dict | None) -> dt.datetime | None:
@@ -187,10 +232,11 @@ def discover(landing_dir: Path) -> tuple[list[_Candidate], list[FileRejected]]:
         except ValueError as exc:
             rejected.append(FileRejected(folder / MANIFEST_NAME, str(exc)))
             continue
+        date_only = extracted_at is not None and not (manifest and manifest.get("extracted_at"))
         if extracted_at is None:
             extracted_at = dt.datetime.fromtimestamp(path.stat().st_mtime, dt.timezone.utc).replace(tzinfo=None)
         entry = (manifest or {}).get("files", {}).get(path.name)
-        candidates.append(_Candidate(path, str(path.relative_to(landing_dir)), extracted_at, entry))
+        candidates.append(_Candidate(path, str(path.relative_to(landing_dir)), extracted_at, entry, date_only))
     candidates.sort(key=lambda c: (c.extracted_at, c.rel))
     return candidates, rejected
 
@@ -204,18 +250,20 @@ def land(
     contract: Contract | None = None,
     batch_rows: int = 400_000,
     progress: Callable[[str], None] = print,
+    rules: RowRules | None = None,
 ) -> LandingReport:
     """Land every new file under `landing_dir` into `warehouse_path`. Returns what happened; raises only
     for faults of the warehouse itself (a rejected file is reported, not raised)."""
     started = time.monotonic()
     contract = contract or load_contract()
+    rules = rules or RowRules()
     landing_dir = Path(landing_dir)
     if not landing_dir.is_dir():
         raise FileNotFoundError(f"landing folder {landing_dir} does not exist")
     warehouse_path = Path(warehouse_path)
     warehouse_path.parent.mkdir(parents=True, exist_ok=True)
-    report = LandingReport()
     landed_at = dt.datetime.now(dt.timezone.utc).replace(tzinfo=None, microsecond=0)
+    report = LandingReport(landed_at=landed_at)
 
     con = duckdb.connect(str(warehouse_path))
     try:
@@ -260,11 +308,11 @@ def land(
             pending.append((cand, parsed))
             pending_rows += parsed.rows_read
             if pending_rows >= batch_rows:
-                _write_batch(con, contract, city_tz, pending, landed_at, report)
+                _write_batch(con, contract, city_tz, rules, pending, landed_at, report)
                 progress(f"landing: {len(report.landed)} file(s) written, up to {cand.rel}")
                 pending, pending_rows = [], 0
         if pending:
-            _write_batch(con, contract, city_tz, pending, landed_at, report)
+            _write_batch(con, contract, city_tz, rules, pending, landed_at, report)
         for name in contract.extracts:
             report.table_rows[name] = con.execute(f"SELECT count(*) FROM raw.{q(name)}").fetchone()[0]
     finally:
@@ -273,7 +321,7 @@ def land(
     return report
 
 
-def _write_batch(con, contract, city_tz, pending, landed_at, report) -> None:
+def _write_batch(con, contract, city_tz, rules, pending, landed_at, report) -> None:
     """One transaction: rows, quarantine and ledger entries of every pending file."""
     by_extract: dict[str, list[tuple[int, _Candidate, ParsedFile]]] = defaultdict(list)
     for idx, (cand, parsed) in enumerate(pending):
@@ -283,7 +331,8 @@ def _write_batch(con, contract, city_tz, pending, landed_at, report) -> None:
     con.execute("BEGIN TRANSACTION")
     try:
         for name, files in by_extract.items():
-            results += _write_extract(con, contract.extracts[name], contract, city_tz, files, landed_at)
+            results += _write_extract(con, contract.extracts[name], contract, city_tz, rules, files, landed_at,
+                                      report)
         con.executemany(
             "INSERT INTO land.file_ledger VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
             [[r.path, r.extract, checksum, extracted_at, r.rows_read, r.rows_loaded, r.rows_quarantined, landed_at]
@@ -296,12 +345,15 @@ def _write_batch(con, contract, city_tz, pending, landed_at, report) -> None:
     report.landed += [r for r, _, _ in results]
 
 
-def _write_extract(con, extract: Extract, contract: Contract, city_tz: str, files, landed_at):
+def _write_extract(con, extract: Extract, contract: Contract, city_tz: str, rules: RowRules, files, landed_at,
+                   report: LandingReport):
     """Validate, quarantine and upsert the pending files of one extract; returns (result, checksum, extracted_at)."""
     tables = []
-    for idx, _, parsed in files:
+    for idx, cand, parsed in files:
         t = parsed.table
-        tables.append(t.append_column("_file_idx", pa.array([idx] * t.num_rows, type=pa.int64())))
+        t = t.append_column("_file_idx", pa.array([idx] * t.num_rows, type=pa.int64()))
+        until = cand.plausible_until(rules)
+        tables.append(t.append_column("_plausible_until", pa.array([until] * t.num_rows, type=pa.timestamp("us"))))
     batch = pa.concat_tables(tables)
     meta = pa.table({
         "_file_idx": pa.array([idx for idx, _, _ in files], type=pa.int64()),
@@ -312,7 +364,8 @@ def _write_extract(con, extract: Extract, contract: Contract, city_tz: str, file
     con.register("batch_rows", batch)
     con.register("batch_files", meta)
 
-    con.execute(f"CREATE OR REPLACE TEMP TABLE validated AS {validation_sql(extract, contract, city_tz, 'batch_rows')}")
+    con.execute(f"CREATE OR REPLACE TEMP TABLE validated AS "
+                f"{validation_sql(extract, contract, city_tz, 'batch_rows', rules)}")
     counts = dict(
         (idx, (loaded, quarantined))
         for idx, loaded, quarantined in con.execute(
@@ -357,6 +410,9 @@ def _write_extract(con, extract: Extract, contract: Contract, city_tz: str, file
         """,
         [landed_at],
     )
+    column = time_column(extract)
+    if column:
+        report.add_range(extract.name, *con.execute(f"SELECT min({q(column)}), max({q(column)}) FROM incoming").fetchone())
     # Latest extract wins: replace stored rows that are not newer than the incoming version,
     # then add incoming rows whose key is no longer (or was never) stored.
     con.execute(f"DELETE FROM raw.{q(extract.name)} t USING incoming i WHERE {key_match} AND t._extracted_at <= i._extracted_at")

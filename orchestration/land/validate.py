@@ -7,7 +7,32 @@ split is one predicate (`len(problems) = 0`), every row read ends in exactly one
 
 from __future__ import annotations
 
-from orchestration.contract import Column, Contract, Extract, code_set
+import datetime as dt
+from dataclasses import dataclass, field
+
+from orchestration.contract import SECONDS_PER, Column, Contract, Extract, code_set
+from orchestration.settings import Settings
+
+LIMIT_SETTINGS = ("max_dispatch_to_arrival_minutes", "max_assignment_hours", "max_incident_open_days")
+
+
+@dataclass(frozen=True)
+class RowRules:
+    """The city's row rules (city.yml plausible_window and limits), applied at landing."""
+
+    earliest: dt.date = dt.date(1990, 1, 1)
+    latest_after_extract_hours: float = 24.0
+    # setting name -> value, in the unit its suffix names; defaults are the Settings defaults
+    limits: dict = field(default_factory=lambda: {name: getattr(Settings, name) for name in LIMIT_SETTINGS})
+
+    @classmethod
+    def from_settings(cls, settings) -> "RowRules":
+        return cls(settings.plausible_earliest, settings.plausible_latest_after_extract_hours,
+                   {name: getattr(settings, name) for name in LIMIT_SETTINGS})
+
+    def limit_seconds(self, setting: str) -> float:
+        unit = next(u for u in SECONDS_PER if setting.endswith(u))
+        return float(self.limits[setting]) * SECONDS_PER[unit]
 
 TRUE_TOKENS = ("true", "t", "yes", "y", "1")
 FALSE_TOKENS = ("false", "f", "no", "n", "0")
@@ -34,8 +59,8 @@ def typed(col: Column, contract: Contract, city_tz: str, value: str) -> str:
     """SQL turning the normalized string `value` into the column's type (NULL when it does not parse)."""
     if col.type == "string":
         return value
-    if col.type == "integer":
-        return f"TRY_CAST({value} AS BIGINT)"
+    if col.type == "integer":  # digits only: DuckDB would round '3.7' and read '0x2' and '1e0'
+        return f"CASE WHEN regexp_full_match({value}, '[+-]?[0-9]+') THEN TRY_CAST({value} AS BIGINT) END"
     if col.type == "boolean":
         return (
             f"CASE WHEN lower({value}) IN ({', '.join(map(lit, TRUE_TOKENS))}) THEN TRUE "
@@ -73,10 +98,12 @@ def _type_reason(col: Column, raw: str) -> str:
     return f"'wrong type: expected {col.type}, got ' || {shown}"
 
 
-def validation_sql(extract: Extract, contract: Contract, city_tz: str, source: str) -> str:
-    """SELECT over `source` (contract columns as strings, plus _file_idx, _line, _shape_error)
-    giving the typed columns, `problems` (a list of {column, reason}) and `record` (the original
-    row as JSON, so a quarantined row keeps everything that was sent)."""
+def validation_sql(extract: Extract, contract: Contract, city_tz: str, source: str,
+                   rules: RowRules | None = None) -> str:
+    """SELECT over `source` (contract columns as strings, plus _file_idx, _line, _shape_error and
+    _plausible_until, the latest timestamp the row's file may carry) giving the typed columns, `problems` (a list of {column, reason}) and `record` (the
+    original row as JSON, so a quarantined row keeps everything that was sent)."""
+    rules = rules or RowRules()
     norm = {c.name: f"n_{i}" for i, c in enumerate(extract.columns)}
     typ = {c.name: f"t_{i}" for i, c in enumerate(extract.columns)}
     normalize = ",\n        ".join(f"{normalized(c, contract.null_tokens)} AS {norm[c.name]}" for c in extract.columns)
@@ -90,9 +117,22 @@ def validation_sql(extract: Extract, contract: Contract, city_tz: str, source: s
             problems.append(_problem(c.name, f"{n} IS NULL", lit(reason)))
         if c.type != "string":
             problems.append(_problem(c.name, f"{n} IS NOT NULL AND {t} IS NULL", _type_reason(c, n)))
+        if c.type == "timestamp":  # a misread century or a typo is never loaded
+            problems.append(_problem(
+                c.name, f"{t} < TIMESTAMP '{rules.earliest.isoformat()}' OR {t} > _plausible_until",
+                f"strftime({t}, '%Y-%m-%d %H:%M') || ' UTC is outside the plausible window "
+                f"({rules.earliest.isoformat()} to ' || strftime(_plausible_until, '%Y-%m-%d %H:%M') || "
+                f"' UTC, {rules.latest_after_extract_hours:g} h after the extract; city.yml plausible_window)'"))
     for earlier, later in extract.order_checks:
         te, tl = typ[earlier], typ[later]
         problems.append(_problem(later, f"{tl} < {te}", lit(f"{later} is before {earlier}")))
+    for start, end, setting in extract.duration_limits:
+        ts, te = typ[start], typ[end]
+        limit = rules.limits[setting]
+        problems.append(_problem(
+            end, f"date_diff('second', {ts}, {te}) > {rules.limit_seconds(setting)}",
+            f"'{end} is ' || round(date_diff('second', {ts}, {te}) / 60.0) || ' minutes after {start}, over the "
+            f"limit of {limit:g} {setting.rsplit('_', 1)[1]} (city.yml limits.{setting})'"))
     problem_list = ",\n            ".join(problems)
     record = ", ".join(f"{lit(c.name)}: {q(c.name)}" for c in extract.columns)
     outputs = ", ".join(f"{typ[c.name]} AS {q(c.name)}" for c in extract.columns)

@@ -32,7 +32,12 @@ select
     e.incident_number,
     count(u.unit_id) as field_units_on_shift,
     coalesce({{ flag_sum("u.is_busy") }}, 0) as field_units_busy,
+    {% if is_recorded('program_shifts') -%}
     count(u.unit_id) > coalesce({{ flag_sum("u.is_busy") }}, 0) as is_field_unit_available
+    {%- else -%}
+    -- the city has no shift roster: availability is unknown, never "no unit available"
+    cast(null as boolean) as is_field_unit_available
+    {%- endif %}
 from eligible as e
 left join unit_status as u on u.incident_number = e.incident_number
 group by e.incident_number

@@ -1,4 +1,6 @@
 -- The three eligibility flags, judged with the rules in force at the incident's local date and time.
+-- Codes are compared in one normal form on both sides (normalize_code); the risk screen comes from
+-- the program's rule (var risk_screen: CAD flags, priority, the call-type list itself, or none).
 with incidents as (
     select
         incident_number,
@@ -7,6 +9,7 @@ with incidents as (
         weapon_involved,
         violence_in_progress,
         medical_need,
+        priority,
         cast(received_at_local as date) as local_date,
         cast(received_at_local as time) as local_time,
         cast(extract(isodow from received_at_local) as integer) as iso_day_of_week
@@ -18,14 +21,16 @@ flagged as (
         i.incident_number,
         exists (
             select 1 from {{ ref('eligible_call_types') }} as e
-            where e.program = '{{ var("program") }}' and e.call_type = i.call_type
+            where e.program = '{{ var("program") }}' and {{ normalize_code('e.call_type') }} = i.call_type
               and i.local_date >= e.valid_from and (e.valid_to is null or i.local_date <= e.valid_to)
         ) as is_calltype_eligible,
-        -- false if any risk flag is raised; null (not triaged) if none is raised but one is unrecorded
-        not (i.weapon_involved or i.violence_in_progress or i.medical_need) as is_screen_eligible,
+        -- cad_flags: false if any risk flag is raised; null (not triaged) if none is raised but one
+        -- is unrecorded. priority: null when the priority is missing.
+        {{ risk_screen_passes('i.weapon_involved', 'i.violence_in_progress', 'i.medical_need', 'i.priority') }}
+            as is_screen_eligible,
         exists (
             select 1 from {{ ref('service_area_beats') }} as b
-            where b.program = '{{ var("program") }}' and b.beat = i.beat
+            where b.program = '{{ var("program") }}' and {{ normalize_code('b.beat') }} = i.beat
               and i.local_date >= b.valid_from and (b.valid_to is null or i.local_date <= b.valid_to)
         ) as is_in_service_area,
         exists (
@@ -39,6 +44,13 @@ flagged as (
 
 select
     *,
+    cast('{{ var("risk_screen") }}' as varchar) as risk_screen_source,
+    {% if var('risk_screen') == 'not_available' -%}
+    -- no screen exists: eligibility is by call type alone, and nothing is "not triaged"
+    is_calltype_eligible as is_program_eligible,
+    false as is_not_triaged
+    {%- else -%}
     is_calltype_eligible and coalesce(is_screen_eligible, false) as is_program_eligible,
     is_calltype_eligible and is_screen_eligible is null as is_not_triaged
+    {%- endif %}
 from flagged

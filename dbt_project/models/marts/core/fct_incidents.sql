@@ -54,6 +54,7 @@ joined as (
         e.is_in_service_area,
         e.is_in_service_hours,
         e.is_program_eligible,
+        e.risk_screen_source,
         coalesce(r.program_assignments, 0) > 0 as is_served,
         coalesce(r.phone_diversion_assignments, 0) > 0 and coalesce(r.field_assignments, 0) = 0 as is_phone_resolved,
         r.first_field_team,
@@ -80,7 +81,7 @@ joined as (
         coalesce(x.has_follow_up_within_window, false) as has_follow_up_within_window,
         coalesce(ar.arrest_count, 0) as arrest_count
     from incidents as i
-    left join {{ ref('call_types') }} as ct on ct.call_type = i.call_type
+    left join {{ ref('call_types') }} as ct on {{ normalize_code('ct.call_type') }} = i.call_type
     left join {{ ref('int_incidents_calls') }} as c on c.incident_number = i.incident_number
     left join {{ ref('int_incidents_eligibility') }} as e on e.incident_number = i.incident_number
     left join {{ ref('int_incidents_unit_responses') }} as r on r.incident_number = i.incident_number

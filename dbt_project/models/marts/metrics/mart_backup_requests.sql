@@ -42,8 +42,11 @@ select
     coalesce(e.in_person_encounters, 0) as in_person_encounters,
     coalesce(e.police_backup_requests, 0) as police_backup_requests,
     coalesce(e.ems_requests, 0) as ems_requests,
-    {{ safe_share('e.police_backup_requests', 'e.in_person_encounters') }} as police_backup_rate,
-    {{ safe_share('e.ems_requests', 'e.in_person_encounters') }} as ems_request_rate,
+    -- null, never 0, where the city's case management does not record backup requests (city.yml not_recorded)
+    {{ if_recorded('cm_encounters.police_backup_requested_at',
+                   safe_share('e.police_backup_requests', 'e.in_person_encounters')) }} as police_backup_rate,
+    {{ if_recorded('cm_encounters.ems_requested_at',
+                   safe_share('e.ems_requests', 'e.in_person_encounters')) }} as ems_request_rate,
     coalesce(i.served_911_incidents, 0) as served_911_incidents,
     coalesce(i.concurrent_police_dispatches, 0) as concurrent_police_dispatches,
     {{ safe_share('i.concurrent_police_dispatches', 'i.served_911_incidents') }} as concurrent_police_dispatch_rate

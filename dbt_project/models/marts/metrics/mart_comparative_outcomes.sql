@@ -38,7 +38,8 @@ weights as (
 standardized as (
     select
         s.period_grain, s.period_start, s.comparison_group,
-        100 * sum(w.weight * {{ safe_share('s.arrests', 's.incidents') }}) as standardized_arrests_per_100,
+        100 * sum(w.weight * {{ if_recorded('rms_arrests', safe_share('s.arrests', 's.incidents')) }})
+            as standardized_arrests_per_100,
         100 * sum(w.weight * {{ safe_share('s.transported_incidents', 's.incidents') }}) as standardized_transports_per_100
     from strata as s
     inner join weights as w
@@ -63,7 +64,8 @@ select
     c.comparison_group,
     c.incidents,
     c.arrests,
-    100 * {{ safe_share('c.arrests', 'c.incidents') }} as arrests_per_100,
+    -- arrests come from police records (RMS): null, never 0, where the city does not load them
+    100 * {{ if_recorded('rms_arrests', safe_share('c.arrests', 'c.incidents')) }} as arrests_per_100,
     c.transported_incidents,
     100 * {{ safe_share('c.transported_incidents', 'c.incidents') }} as transports_per_100,
     s.standardized_arrests_per_100,

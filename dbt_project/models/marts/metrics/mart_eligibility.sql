@@ -6,6 +6,7 @@ periods as ({{ by_period('base', 'local_date') }})
 select
     period_grain,
     period_start,
+    max(risk_screen_source) as risk_screen_source,
     count(*) as incidents,
     {{ flag_sum("is_calltype_eligible") }} as calltype_eligible_incidents,
     {{ flag_sum("is_screen_eligible") }} as screen_eligible_incidents,

@@ -8,6 +8,6 @@ select
     period_start,
     count(*) as encounters,
     {{ flag_sum("is_linked") }} as linked_encounters,
-    {{ safe_share(flag_sum("is_linked"), "count(*)") }} as link_rate
+    {{ if_recorded('cm_encounters', safe_share(flag_sum("is_linked"), "count(*)")) }} as link_rate
 from periods
 group by period_grain, period_start

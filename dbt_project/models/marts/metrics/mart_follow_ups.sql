@@ -13,7 +13,8 @@ select
     count(*) as served_incidents,
     {{ flag_sum("has_follow_up") }} as incidents_followed_up,
     {{ flag_sum("has_follow_up_within_window") }} as incidents_followed_up_within_48h,
-    {{ safe_share(flag_sum("has_follow_up"), "count(*)") }} as share_followed_up,
-    {{ safe_share(flag_sum("has_follow_up_within_window"), "count(*)") }} as share_followed_up_within_48h
+    {{ if_recorded('cm_follow_ups', safe_share(flag_sum("has_follow_up"), "count(*)")) }} as share_followed_up,
+    {{ if_recorded('cm_follow_ups', safe_share(flag_sum("has_follow_up_within_window"), "count(*)")) }}
+        as share_followed_up_within_48h
 from periods
 group by period_grain, period_start

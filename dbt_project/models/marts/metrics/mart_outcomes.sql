@@ -29,9 +29,11 @@ select
     c.primary_outcome,
     c.incidents,
     t.incidents_with_outcome,
-    {{ safe_share('c.incidents', 't.incidents_with_outcome') }} as share_with_unable_to_locate,
+    {{ if_recorded('cm_encounters.primary_outcome', safe_share('c.incidents', 't.incidents_with_outcome')) }}
+        as share_with_unable_to_locate,
     case when c.primary_outcome <> 'unable_to_locate'
-         then {{ safe_share('c.incidents', 't.incidents_with_outcome - t.unable_to_locate') }} end
+         then {{ if_recorded('cm_encounters.primary_outcome',
+                             safe_share('c.incidents', 't.incidents_with_outcome - t.unable_to_locate')) }} end
         as share_without_unable_to_locate
 from counts as c
 inner join totals as t on t.period_grain = c.period_grain and t.period_start = c.period_start

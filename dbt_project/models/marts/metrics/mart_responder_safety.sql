@@ -12,6 +12,7 @@ select
     period_start,
     count(*) as encounters_answered,
     {{ flag_sum("responder_felt_safe") }} as encounters_felt_safe,
-    {{ safe_share(flag_sum("responder_felt_safe"), "count(*)") }} as share_felt_safe
+    {{ if_recorded('cm_encounters.responder_felt_safe', safe_share(flag_sum("responder_felt_safe"), "count(*)")) }}
+        as share_felt_safe
 from periods
 group by period_grain, period_start
