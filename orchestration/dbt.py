@@ -5,17 +5,18 @@ Python never computes a metric: it prepares dbt's manifest, builds dbt's command
 
 from __future__ import annotations
 
+import hashlib
 import os
 import subprocess
 import sys
 from pathlib import Path
 
-from orchestration.settings import REPO_ROOT, Settings, load_settings
+from orchestration.settings import DEMO_CITY_DIR, REPO_ROOT, Settings, load_settings
 
 DBT_PROJECT_DIR = REPO_ROOT / "dbt_project"
 DBT_PROFILES_DIR = REPO_ROOT / "profiles"
 DBT_TARGET_DIR = DBT_PROJECT_DIR / "target"
-CITY_RULES_DIR = DBT_PROJECT_DIR / "city_rules"  # the city's rules/ as dbt reads them (git-ignored copy)
+CITY_RULES_DIR = DBT_PROJECT_DIR / "city_rules"  # git-ignored copies of each city's rules/, as dbt reads them
 MANIFEST_PATH = DBT_TARGET_DIR / "manifest.json"
 _SOURCES = [DBT_PROJECT_DIR, REPO_ROOT / "seeds", DBT_PROFILES_DIR]
 
@@ -30,10 +31,11 @@ def dbt_env(settings: Settings | None = None, **extra: str) -> dict[str, str]:
     """Environment for a dbt run: the warehouse and the city folder's settings (rules, time zone,
     program, risk screen, what is not recorded, the person key from the variable the city names)."""
     settings = settings or load_settings()
-    sync_city_rules(settings.rules_dir)
+    rules = sync_city_rules(settings.city_dir)
     env = dict(os.environ)
     env.update(ALT911_WAREHOUSE=str(settings.warehouse_path), ALT911_CITY_TZ=settings.city_tz,
                ALT911_PROGRAM=settings.program, ALT911_CITY_DIR=str(settings.city_dir),
+               ALT911_CITY_RULES=str(rules.relative_to(DBT_PROJECT_DIR)),
                ALT911_RISK_SCREEN=settings.risk_screen,
                ALT911_RISK_SCREEN_PRIORITY_AT_LEAST=str(settings.risk_screen_priority_at_least or ""),
                ALT911_NOT_RECORDED=",".join(settings.not_recorded), DBT_SEND_ANONYMOUS_USAGE_STATS="false")
@@ -44,20 +46,26 @@ def dbt_env(settings: Settings | None = None, **extra: str) -> dict[str, str]:
     return env
 
 
-def sync_city_rules(rules_dir: Path) -> None:
-    """Copy the city's rule files where dbt reads them. Only changed files are written (an unchanged
+def sync_city_rules(city_dir: Path) -> Path:
+    """Copy a city folder's rules/*.csv where dbt reads them (one folder per city folder, so two cities
+    can build from one checkout); returns that folder. Only changed files are written (an unchanged
     manifest stays valid); files the city no longer has are removed. Never written back."""
-    CITY_RULES_DIR.mkdir(exist_ok=True)
-    wanted = {p.name: p.read_bytes() for p in Path(rules_dir).glob("*.csv")}
+    city_dir = Path(city_dir).resolve()
+    slug = "demo" if city_dir == DEMO_CITY_DIR.resolve() else \
+        f"{city_dir.name}-{hashlib.sha256(str(city_dir).encode()).hexdigest()[:8]}"
+    target_dir = CITY_RULES_DIR / slug
+    target_dir.mkdir(parents=True, exist_ok=True)
+    wanted = {p.name: p.read_bytes() for p in (city_dir / "rules").glob("*.csv")}
     if not wanted:
-        raise FileNotFoundError(f"{rules_dir} holds no rule files (*.csv); see docs/bring-your-city.md")
-    for stale in CITY_RULES_DIR.glob("*.csv"):
+        raise FileNotFoundError(f"{city_dir / 'rules'} holds no rule files (*.csv); see docs/bring-your-city.md")
+    for stale in target_dir.glob("*.csv"):
         if stale.name not in wanted:
             stale.unlink()
     for name, data in wanted.items():
-        target = CITY_RULES_DIR / name
+        target = target_dir / name
         if not target.exists() or target.read_bytes() != data:
             target.write_bytes(data)
+    return target_dir
 
 
 def build_args(select: str | None = None, include_unit_tests: bool = False) -> list[str]:
@@ -83,7 +91,7 @@ def _newest_source_mtime() -> float:
 def ensure_manifest() -> Path:
     """Run `dbt parse` when the manifest is missing or older than the project files (Dagster loads
     the dbt assets from it). Deprecations are errors, as in CI."""
-    sync_city_rules(load_settings().rules_dir)
+    sync_city_rules(load_settings().city_dir)
     if MANIFEST_PATH.exists() and MANIFEST_PATH.stat().st_mtime >= _newest_source_mtime():
         return MANIFEST_PATH
     out = run_dbt(["parse", "--warn-error-options", '{"error": ["Deprecations"]}'],

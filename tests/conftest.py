@@ -41,14 +41,17 @@ def injected_city(tmp_path_factory) -> dict:
                 injections=json.loads((root / "truth_injections.json").read_text()))
 
 
-def build_warehouse(landing: Path, warehouse: Path, tmp: Path, city_tz: str = "America/New_York", **env) -> None:
-    """Land a folder and run a real `dbt build` (every model and data test) into `warehouse`."""
+def build_warehouse(landing: Path, warehouse: Path, tmp: Path, city_tz: str = "America/New_York", city_dir=None,
+                    **env) -> None:
+    """Land a folder and run a real `dbt build` (every model and data test) into `warehouse`, with the
+    settings of a city folder (the demo city unless given)."""
     from orchestration.dbt import build_args, dbt_env, run_dbt
+    from orchestration.land.validate import RowRules
     from orchestration.settings import load_settings
 
-    report = land(landing, warehouse, city_tz, progress=lambda m: None)
+    settings = load_settings(data_dir=tmp, warehouse_path=warehouse, city_tz=city_tz, city_dir=city_dir)
+    report = land(landing, warehouse, city_tz, progress=lambda m: None, rules=RowRules.from_settings(settings))
     assert not report.rejected, report.summary()
-    settings = load_settings(data_dir=tmp, warehouse_path=warehouse, city_tz=city_tz)
     env = dbt_env(settings, ALT911_DEMO="true", DBT_TARGET_PATH=str(tmp / "target"), DBT_LOG_PATH=str(tmp / "logs"), **env)
     out = run_dbt(build_args(), env=env)
     assert out.returncode == 0, out.stdout[-5000:]

@@ -115,6 +115,9 @@ def test_program_side_metrics_are_not_recorded_never_zero(published):
     assert {m for m, _, _ in rows} == {"police_backup_rate", "transport_share", "encounter_link_rate", "arrests_per_100"}
     assert all(v is None and n.startswith("not recorded: ") for _, v, n in rows), rows
     assert scalar(con, "select max(risk_screen_source) from marts.mart_eligibility") == "not_available"
+    # no shift roster: "no unit available" is unknown, never a share of 0
+    assert con.execute("select distinct share_of_eligible from marts.mart_forgone_by_reason "
+                       "where reason = 'no_unit_available'").fetchall() == [(None,)]
 
 
 def test_the_2025_slice_shows_the_program_ending_on_april_7(tmp_path_factory):

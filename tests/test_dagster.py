@@ -95,3 +95,17 @@ def test_main_command_exits_non_zero_when_input_is_bad(tmp_path):
     assert out.returncode == 1
     assert "main_job FAILED" in out.stdout and "landed_cleanly" in out.stdout and "Rejected files (6" in out.stdout
     assert "Nothing was published" in out.stdout
+
+
+def test_the_demo_never_touches_a_file_it_did_not_write(tmp_path):
+    """`make demo` on a data folder holding a real drop refuses, and the drop is left byte for byte."""
+    real = tmp_path / "landing" / "2024-05-01" / "cad_incidents_20240501.csv"
+    real.parent.mkdir(parents=True)
+    real.write_bytes(b"incident_number,received_at\nREAL-1,2024-05-01T08:00:00-04:00\n")
+    before = real.read_bytes()
+    env = dict(os.environ, ALT911_DATA_DIR=str(tmp_path))
+    out = subprocess.run([sys.executable, "-m", "orchestration", "demo", "--years", "0.01"], cwd=REPO, env=env,
+                         capture_output=True, text=True, timeout=600)
+    assert out.returncode == 2
+    assert "holds 1 file(s) the demo did not write (e.g. 2024-05-01/cad_incidents_20240501.csv)" in out.stderr
+    assert real.read_bytes() == before and sorted(p.name for p in tmp_path.rglob("*") if p.is_file()) == [real.name]

@@ -8,6 +8,7 @@ import datetime as dt
 import hashlib
 import json
 import os
+import re
 
 import dagster as dg
 import duckdb
@@ -88,7 +89,9 @@ def test_a_rejected_file_fails_the_landing_check_and_nothing_is_published(publis
     assert serving_fingerprint(settings) == before
 
 
-def test_out_of_order_times_fail_the_raw_gate_with_unexpected_counts(published):
+def test_a_row_out_of_order_is_quarantined_at_landing_and_named(published):
+    """A unit that clears before it arrives is quarantined at landing with the reason (it used to land
+    and then block publishing at the raw gate); the landing check names the file, line and setting."""
     settings, _ = published
     before = serving_fingerprint(settings)
     cols = load_contract().extracts["cad_unit_assignments"].column_names
@@ -97,21 +100,22 @@ def test_out_of_order_times_fail_the_raw_gate_with_unexpected_counts(published):
     with open(drop / "cad_unit_assignments_20240202.csv", "w", newline="") as fh:
         w = csv.DictWriter(fh, fieldnames=cols)
         w.writeheader()
-        # lands fine (arrival after dispatch) but clears before it arrives: only the raw gate sees it
         w.writerow(dict(assignment_id="BAD-1", incident_number="24-0000001", unit_id="P001", unit_type="police",
                         dispatched_at="2024-01-10T10:00:00-05:00", arrived_at="2024-01-10T10:20:00-05:00",
                         cleared_at="2024-01-10T10:10:00-05:00", unit_disposition="completed"))
     result = run_job(settings, "main_job")
     assert not result.success
-    checks = check_results(result)
-    assert checks["raw/cad_unit_assignments:landed_cleanly"].passed
-    gate = checks["raw/cad_unit_assignments:unit_timestamps_in_order"]
-    assert not gate.passed
-    assert "cleared_at" in gate.description and "1 unexpected" in gate.description
-    counts = gate.metadata["unexpected_counts"].value
-    assert counts == {"expect_column_pair_values_a_to_be_greater_than_b (cleared_at vs arrived_at)": 1}
+    check = check_results(result)["raw/cad_unit_assignments:landed_cleanly"]
+    assert not check.passed
+    assert "2024-02-02/cad_unit_assignments_20240202.csv:2: cleared_at: cleared_at is before arrived_at" in check.description
+    assert "thresholds.max_quarantine_share" in check.description and "ALT911_MAX_QUARANTINE_SHARE" in check.description
     assert not any(step.startswith(("dbt_", "serving")) for step in executed_steps(result))
     assert serving_fingerprint(settings) == before
+
+    con = duckdb.connect(str(settings.warehouse_path), read_only=True)
+    assert con.execute("select count(*) from raw.cad_unit_assignments where assignment_id = 'BAD-1'").fetchone()[0] == 0
+    assert con.execute("select count(*) from land.quarantine where record like '%BAD-1%'").fetchone()[0] == 1
+    con.close()
 
 
 def test_an_incident_level_check_blocks_the_metric_marts(published, monkeypatch):
@@ -122,6 +126,9 @@ def test_an_incident_level_check_blocks_the_metric_marts(published, monkeypatch)
     assert not result.success
     check = check_results(result)["marts/fct_encounters:encounters_link_to_cad"]
     assert not check.passed and "is_linked" in check.description
+    # the failure names the offending rows and the setting that governs the check
+    assert re.search(r"first 20: is_linked=False, encounter_id=E\d+;", check.description), check.description
+    assert "Threshold: min_link_rate = 0.999, set in" in check.description and "thresholds.min_link_rate" in check.description
     steps = executed_steps(result)
     assert "dbt_core" in steps and "dbt_metrics" not in steps and "serving__published_marts" not in steps
     assert serving_fingerprint(settings) == before

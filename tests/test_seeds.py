@@ -18,7 +18,7 @@ DBT = str(Path(sys.executable).with_name("dbt"))
 
 
 def dbt(args, tmp_path, warehouse):
-    sync_city_rules(DEMO_CITY_DIR / "rules")  # the demo city's rules, where dbt reads them
+    sync_city_rules(DEMO_CITY_DIR)  # the demo city's rules, where dbt reads them
     env = dict(os.environ, ALT911_WAREHOUSE=str(warehouse), DBT_TARGET_PATH=str(tmp_path / "target"),
                DBT_LOG_PATH=str(tmp_path / "logs"), DBT_SEND_ANONYMOUS_USAGE_STATS="false")
     out = subprocess.run([DBT, *args, "--profiles-dir", str(REPO / "profiles")], cwd=REPO / "dbt_project", env=env,

@@ -36,7 +36,7 @@ class GateResult:
                  for f in self.failures]
         governed = (f" Threshold: {self.check.setting} = {getattr(self.settings, self.check.setting)}, set in "
                     f"{self.settings.setting_name(self.check.setting)}." if self.check.setting else "")
-        return f"{self.check.name} FAILED ({self.check.description}) " + " | ".join(parts) + governed
+        return f"{self.check.name} FAILED ({self.check.description}) " + " | ".join(parts) + "." + governed
 
 
 def shares_sql(con: duckdb.DuckDBPyConnection) -> str:

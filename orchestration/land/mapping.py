@@ -135,11 +135,10 @@ def _helper_macros(city_tz: str) -> list[str]:
              WHEN clock IS NULL THEN NULL
              WHEN TRY_CAST(iso_date AS DATE) IS NULL OR TRY_CAST(clock AS TIME) IS NULL
                THEN concat_ws(' ', iso_date, clock)
-             ELSE strftime(CAST(iso_date AS DATE)
+             ELSE strftime((CAST(iso_date AS DATE) + CAST(clock AS TIME))
                     + CASE WHEN TRY_CAST(ref_clock AS TIME) IS NOT NULL
                                 AND CAST(clock AS TIME) < CAST(ref_clock AS TIME)
-                           THEN INTERVAL 1 DAY ELSE INTERVAL 0 DAY END
-                    + CAST(clock AS TIME), '%Y-%m-%d %H:%M:%S') END""",
+                           THEN INTERVAL 1 DAY ELSE INTERVAL 0 DAY END, '%Y-%m-%d %H:%M:%S') END""",
         # local wall time + elapsed seconds -> the exact instant, ISO with a UTC offset (exact across DST)
         f"""CREATE MACRO seconds_after(local_ts, secs) AS CASE
              WHEN secs IS NULL OR local_ts IS NULL THEN NULL
@@ -283,7 +282,7 @@ def preview(mapping: Mapping, source: Path, city_tz: str, rows: int = 5) -> str:
                     low, high, bad = con.execute(
                         f"SELECT min({parsed}), max({parsed}), count(*) FILTER (WHERE {q(c.name)} IS NOT NULL "
                         f"AND {parsed} IS NULL) FROM preview").fetchone()
-                    span = f"  UTC {low} .. {high}" + (f"  ({bad:,} unparseable)" if bad else "")
+                    span = (f"  UTC {low} .. {high}" if low is not None else "") + (f"  ({bad:,} unparseable)" if bad else "")
                 share = nulls / total if total else 0
                 lines.append(f"   {c.name:<28} null {share:6.1%}{span}")
         return "\n".join(lines)

@@ -122,7 +122,7 @@ def validation_sql(extract: Extract, contract: Contract, city_tz: str, source: s
                 c.name, f"{t} < TIMESTAMP '{rules.earliest.isoformat()}' OR {t} > _plausible_until",
                 f"strftime({t}, '%Y-%m-%d %H:%M') || ' UTC is outside the plausible window "
                 f"({rules.earliest.isoformat()} to ' || strftime(_plausible_until, '%Y-%m-%d %H:%M') || "
-                f"' UTC, {rules.latest_after_extract_hours:g} h after the extract; city.yml plausible_window)'"))
+                f"' UTC, {rules.latest_after_extract_hours:g} h after the extract, city.yml plausible_window)'"))
     for earlier, later in extract.order_checks:
         te, tl = typ[earlier], typ[later]
         problems.append(_problem(later, f"{tl} < {te}", lit(f"{later} is before {earlier}")))
@@ -131,7 +131,7 @@ def validation_sql(extract: Extract, contract: Contract, city_tz: str, source: s
         limit = rules.limits[setting]
         problems.append(_problem(
             end, f"date_diff('second', {ts}, {te}) > {rules.limit_seconds(setting)}",
-            f"'{end} is ' || round(date_diff('second', {ts}, {te}) / 60.0) || ' minutes after {start}, over the "
+            f"'{end} is ' || CAST(round(date_diff('second', {ts}, {te}) / 60.0) AS BIGINT) || ' minutes after {start}, over the "
             f"limit of {limit:g} {setting.rsplit('_', 1)[1]} (city.yml limits.{setting})'"))
     problem_list = ",\n            ".join(problems)
     record = ", ".join(f"{lit(c.name)}: {q(c.name)}" for c in extract.columns)

@@ -29,11 +29,14 @@ rolled_up as (
         {{ flag_sum("unit_type = 'ccd' and not is_declined") }} as phone_diversion_assignments,
         {{ flag_sum("is_program_unit and is_declined") }} as declined_program_assignments,
         {{ flag_sum("unit_type in ('crt', 'cor', 'police', 'fire', 'ems') and not is_declined") }} as field_assignments,
-        sum(case when unit_type in ('crt', 'cor') and not is_declined and cleared_at is not null
+        sum(case when unit_type in ('crt', 'cor') and not is_declined and dispatched_at is not null
+                      and cleared_at is not null
                  then {{ minutes_between('dispatched_at', 'cleared_at') }} / 60.0 end) as program_field_hours,
         {{ flag_sum("unit_type = 'police'") }} as police_assignments,
-        {{ flag_sum("unit_type = 'police' and cleared_at is not null") }} as police_assignments_cleared,
-        sum(case when unit_type = 'police' and cleared_at is not null
+        -- unit hours need both times: a unit without a dispatch time is left out of hours per unit
+        {{ flag_sum("unit_type = 'police' and dispatched_at is not null and cleared_at is not null") }}
+            as police_assignments_cleared,
+        sum(case when unit_type = 'police' and dispatched_at is not null and cleared_at is not null
                  then {{ minutes_between('dispatched_at', 'cleared_at') }} / 60.0 end) as police_unit_hours,
         min(case when unit_type = 'police' then dispatched_at end) as police_first_dispatched_at,
         min(case when unit_type = 'police' then arrived_at end) as police_first_arrived_at,

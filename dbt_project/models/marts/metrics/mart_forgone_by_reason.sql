@@ -41,8 +41,11 @@ select
     coalesce(b.n, 0) as forgone_incidents,
     t.forgone_incidents as all_forgone_incidents,
     t.eligible_incidents,
-    {{ safe_share('coalesce(b.n, 0)', 't.eligible_incidents') }} as share_of_eligible,
-    {{ safe_share('coalesce(b.n, 0)', 't.forgone_incidents') }} as share_of_forgone
+    -- without a shift roster no incident can be found short of units: that share is unknown, not 0
+    case when r.reason <> 'no_unit_available' or {{ is_recorded('program_shifts') }}
+         then {{ safe_share('coalesce(b.n, 0)', 't.eligible_incidents') }} end as share_of_eligible,
+    case when r.reason <> 'no_unit_available' or {{ is_recorded('program_shifts') }}
+         then {{ safe_share('coalesce(b.n, 0)', 't.forgone_incidents') }} end as share_of_forgone
 from totals as t
 cross join reasons as r
 left join by_reason as b
