@@ -54,6 +54,7 @@ def test_landing_materializes_every_raw_table(monkeypatch, tmp_path):
     con = duckdb.connect(str(tmp_path / "warehouse.duckdb"), read_only=True)
     assert con.execute("SELECT count(*) FROM raw.cad_incidents").fetchone()[0] == incidents["rows_in_table"].value
     assert truth["incidents"] == incidents["rows_in_table"].value
+    assert incidents["dates_landed_utc"].value.startswith("2024-01-0")  # the date range shows in the UI
 
 
 def test_a_rejected_file_fails_its_landing_check_and_names_the_file(monkeypatch, tmp_path):
@@ -70,8 +71,8 @@ def test_a_rejected_file_fails_its_landing_check_and_names_the_file(monkeypatch,
 
 
 def test_readme_main_command_runs_end_to_end(tmp_path):
-    """`make demo` runs `python -m orchestration demo` (land, then dbt build, in one Dagster run);
-    here on a short period to keep CI fast."""
+    """`make demo` runs `python -m orchestration demo` (demo drops, then the main job: land, dbt build,
+    gates, publish); here on a short period to keep CI fast."""
     env = dict(os.environ, ALT911_DATA_DIR=str(tmp_path))
     out = subprocess.run([sys.executable, "-m", "orchestration", "demo", "--years", "0.02"], cwd=REPO, env=env,
                          capture_output=True, text=True, timeout=600)

@@ -58,7 +58,9 @@ def land_extract_drops(context: dg.AssetExecutionContext):
         yield dg.MaterializeResult(
             asset_key=raw_asset_key(name),
             metadata={"files_landed": t["files"], "rows_read": t["read"], "rows_loaded": t["loaded"],
-                      "rows_quarantined": t["quarantined"], "rows_in_table": report.table_rows.get(name, 0)},
+                      "rows_quarantined": t["quarantined"], "rows_in_table": report.table_rows.get(name, 0),
+                      # a wrong century or time zone shows at a glance in the UI
+                      "dates_landed_utc": " .. ".join(f"{d:%Y-%m-%d %H:%M}" for d in report.date_ranges.get(name, ()))},
         )
         share = t["quarantined"] / t["read"] if t["read"] else 0.0
         problems = list(rejected[name])
