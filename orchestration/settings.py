@@ -12,6 +12,7 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import os
+import zoneinfo
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -225,6 +226,11 @@ def load_settings(**overrides) -> Settings:
 
 
 def _validate(s: Settings) -> None:
+    try:
+        zoneinfo.ZoneInfo(s.city_tz)
+    except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+        raise SettingsError(f"time_zone {s.city_tz!r} is not an IANA time zone such as America/Denver "
+                            f"({s.setting_name('city_tz')})") from None
     if s.risk_screen not in RISK_SCREEN_SOURCES:
         raise SettingsError(f"risk_screen.source {s.risk_screen!r} is not one of {RISK_SCREEN_SOURCES} "
                             f"({s.setting_name('risk_screen')})")

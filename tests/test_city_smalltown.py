@@ -166,3 +166,23 @@ outputs:
 """, encoding="utf-8")
     report = map_export(Mapping.load(spec), export, tmp_path / "drop", dt.date(2021, 9, 15))
     assert "A-1,2021-09-14 08:10:00,911_dispatch,Sozialdienst Straße" in report.paths[0].read_text(encoding="utf-8")
+
+
+def test_a_new_city_folder_is_scaffolded_from_an_export_and_says_what_to_fill_in(tmp_path):
+    import subprocess
+    import sys
+
+    folder = tmp_path / "newtown"
+    out = subprocess.run([sys.executable, "-m", "orchestration", "city", "new", str(folder), "--export", str(POLICE),
+                          "--delimiter", ";"], cwd=REPO, capture_output=True, text=True, timeout=120)
+    assert out.returncode == 0, out.stderr
+    assert "city.yml: name, program, time_zone" in out.stdout and "newtown_cad.yml" in out.stdout
+    assert sorted(p.name for p in (folder / "rules").iterdir()) == [
+        "call_types.csv", "eligible_call_types.csv", "operating_hours.csv", "police_time_parameters.csv",
+        "service_area_beats.csv"]
+    template = (folder / "mappings" / "newtown_cad.yml").read_text()
+    assert "CallNo, Date, TimeReceived" in template and "received_at:" in template
+    # until the time zone is filled in, every command says so instead of failing later
+    from orchestration.settings import SettingsError
+    with pytest.raises(SettingsError, match="time_zone 'TODO/Zone' is not an IANA time zone"):
+        load_settings(city_dir=folder)
