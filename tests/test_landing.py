@@ -268,3 +268,23 @@ def test_parquet_drops_land_like_csv(small_city, tmp_path):
     report = land(tmp_path / "landing", tmp_path / "w.duckdb", TZ, progress=quiet)
     assert not report.rejected and sum(r.rows_quarantined for r in report.landed) == 0
     assert table_digest(tmp_path / "w.duckdb") == table_digest(small_city["warehouse"])
+
+
+def test_messages_never_quote_personal_data(tmp_path):
+    """A people file without a header is rejected without quoting its first row, and an unparseable birth
+    date is quarantined without copying the value into the reason (reasons reach logs and run records)."""
+    cols = load_contract().extracts["cm_people"].column_names
+    drop = tmp_path / "landing" / "2024-01-10"
+    drop.mkdir(parents=True)
+    person = ["P1", "Jane", "Doe", "1980-13-45", "555-0100", "12 Elm St", "", "", "2024-01-09T10:00:00-05:00"]
+    (drop / "cm_people_20240110.csv").write_text(",".join(person) + "\n")
+    (drop / "cm_people_20240110_b.csv").write_text(",".join(cols) + "\n" + ",".join(person) + "\n")
+    report = land(tmp_path / "landing", tmp_path / "w.duckdb", "America/New_York", progress=lambda m: None)
+    (rejected,) = report.rejected
+    assert "no header row" in rejected.problem
+    con = duckdb.connect(str(tmp_path / "w.duckdb"), read_only=True)
+    (reason,) = con.execute("select reason from land.quarantine").fetchone()
+    con.close()
+    assert reason == "birth_date: unparseable date (value not shown: sensitive column)"
+    for text in (rejected.problem, reason, report.summary()):
+        assert not any(value in text for value in ("Jane", "Doe", "1980-13-45", "555-0100", "Elm"))

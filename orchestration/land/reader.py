@@ -67,6 +67,10 @@ def _check_header(path: Path, extract: Extract, header: list[str]) -> None:
     missing = [c for c in expected if c not in header]
     unexpected = [c for c in header if c not in expected]
     duplicated = sorted({c for c in header if header.count(c) > 1})
+    if len(missing) == len(expected):  # likely no header row: its first line may be personal data
+        raise FileRejected(path, f"no header row: none of the {len(expected)} column names of {extract.name} is in the "
+                                 f"first line, which has {len(header)} fields (its values are not shown; they may "
+                                 f"be personal data); the contract expects {expected}")
     problems = []
     if missing:
         problems.append("missing column(s) " + ", ".join(repr(c) for c in missing))

@@ -87,7 +87,8 @@ def _problem(column: str, condition: str, reason_sql: str) -> str:
 
 
 def _type_reason(col: Column, raw: str) -> str:
-    shown = f"'''' || left({raw}, 60) || ''''"
+    # a sensitive value (a birth date) is never copied into a reason: reasons reach logs and run records
+    shown = "'(value not shown: sensitive column)'" if col.sensitive else f"'''' || left({raw}, 60) || ''''"
     if col.type == "timestamp":
         return f"'unparseable timestamp ' || {shown}"
     if col.type == "date":
