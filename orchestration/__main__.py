@@ -193,7 +193,16 @@ def cmd_status(args, settings: Settings) -> int:
     if not settings.warehouse_path.exists():
         print(f"no warehouse at {settings.warehouse_path} yet: run `make demo` or `python -m orchestration land`")
         return 1
-    print(warehouse_summary(settings.warehouse_path))
+    import duckdb
+
+    try:
+        print(warehouse_summary(settings.warehouse_path))
+    except duckdb.IOException as exc:  # DuckDB allows one writer, and a run is writing the warehouse now
+        if "lock" not in str(exc).lower():
+            raise
+        print(f"the warehouse {settings.warehouse_path} is being written by a run right now; "
+              "try again when it ends (the last published copy is in the serving folder)")
+        return 1
     return 0
 
 

@@ -234,7 +234,7 @@ def test_manifest_row_count_and_checksum_are_enforced(tmp_path):
     report = land(tmp_path / "landing", tmp_path / "w.duckdb", TZ, progress=quiet)
     problems = sorted(r.problem for r in report.rejected)
     assert len(problems) == 2
-    assert "checksum does not match" in problems[0] and "manifest says 2 rows, the file has 1" in problems[1]
+    assert "checksum does not match" in problems[0] and "manifest says it has 2 row(s), the file has 1" in problems[1]
 
 
 def test_a_failure_mid_batch_rolls_back_every_file_in_it(small_city, tmp_path, monkeypatch):

@@ -57,7 +57,8 @@ def read_extract_file(path: Path, extract: Extract, data: bytes, expected_rows: 
     if expected_rows is not None and table.num_rows != expected_rows:
         raise FileRejected(
             path,
-            f"truncated or incomplete: the drop's manifest says {expected_rows} rows, the file has {table.num_rows}",
+            f"truncated or incomplete: the drop's manifest says it has {expected_rows:,} row(s), "
+            f"the file has {table.num_rows:,}",
         )
     return ParsedFile(path=path, extract=extract, checksum=sha256_of(data), table=table)
 

@@ -15,6 +15,7 @@ from pathlib import Path
 
 import duckdb
 
+from orchestration.land.validate import lit
 from orchestration.settings import Settings
 
 PUBLISHED = ("marts", "public_marts")
@@ -64,7 +65,7 @@ def copy_schema(source: duckdb.DuckDBPyConnection, schema: str, cur, target_sche
         cur.execute(f'CREATE TABLE "{target_schema}"."{table}" ({ddl})')
         with tempfile.TemporaryDirectory() as tmp:
             csv_path = Path(tmp) / "table.csv"
-            source.execute(f"COPY {schema}.\"{table}\" TO '{csv_path}' (FORMAT csv, HEADER false, NULLSTR '\\N')")
+            source.execute(f"COPY {schema}.\"{table}\" TO {lit(str(csv_path))} (FORMAT csv, HEADER false, NULLSTR '\\N')")
             with open(csv_path, encoding="utf-8") as fh:
                 cur.copy_expert(f'COPY "{target_schema}"."{table}" FROM STDIN WITH (FORMAT csv, NULL \'\\N\')', fh)
         counts[f"{schema}.{table}"] = cur.rowcount

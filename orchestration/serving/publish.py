@@ -17,6 +17,7 @@ from pathlib import Path
 
 import duckdb
 
+from orchestration.land.validate import lit
 from orchestration.settings import Settings
 
 # DuckDB 1.x drivers embedded in BI tools (ODBC, JDBC, Metabase plugin) open files in this format.
@@ -38,7 +39,8 @@ def publish(settings: Settings, run_id: str) -> dict:
     exports_root = serving_dir / "exports"
     export_dir = exports_root / run_id
     tmp_file = serving_dir / f".{settings.serving_path.name}.{run_id}.tmp"
-    for leftover in (tmp_file, tmp_file.with_name(tmp_file.name + ".wal")):
+    # a crashed or disk-full publish leaves its temporary copy behind: clear every one (ours only)
+    for leftover in serving_dir.glob(f".{settings.serving_path.name}.*.tmp*"):
         leftover.unlink(missing_ok=True)
     shutil.rmtree(export_dir, ignore_errors=True)
     export_dir.mkdir(parents=True)
@@ -46,15 +48,17 @@ def publish(settings: Settings, run_id: str) -> dict:
     con = duckdb.connect()
     counts: dict[str, int] = {}
     try:
-        con.execute(f"ATTACH '{settings.warehouse_path}' AS wh (READ_ONLY)")
-        con.execute(f"ATTACH '{tmp_file}' AS serving (STORAGE_VERSION '{STORAGE_VERSION}')")
+        # paths as escaped literals (DuckDB takes no parameters here): a folder named O'Brien works
+        con.execute(f"ATTACH {lit(str(settings.warehouse_path))} AS wh (READ_ONLY)")
+        con.execute(f"ATTACH {lit(str(tmp_file))} AS serving (STORAGE_VERSION '{STORAGE_VERSION}')")
         for schema in SERVED_SCHEMAS:
             con.execute(f"CREATE SCHEMA serving.{schema}")
             for table in _tables(con, schema):
                 con.execute(f"CREATE TABLE serving.{schema}.{table} AS SELECT * FROM wh.{schema}.{table}")
                 counts[f"{schema}.{table}"] = con.execute(f"SELECT count(*) FROM serving.{schema}.{table}").fetchone()[0]
                 if schema != "reference":
-                    con.execute(f"COPY serving.{schema}.{table} TO '{export_dir / (table + '.parquet')}' (FORMAT parquet)")
+                    con.execute(f"COPY serving.{schema}.{table} TO {lit(str(export_dir / (table + '.parquet')))} "
+                                "(FORMAT parquet)")
         if not any(name.startswith("marts.") for name in counts):
             raise RuntimeError("the warehouse has no marts to publish: has dbt built them?")
         con.execute("DETACH serving")
