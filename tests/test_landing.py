@@ -288,3 +288,56 @@ def test_messages_never_quote_personal_data(tmp_path):
     assert reason == "birth_date: unparseable date (value not shown: sensitive column)"
     for text in (rejected.problem, reason, report.summary()):
         assert not any(value in text for value in ("Jane", "Doe", "1980-13-45", "555-0100", "Elm"))
+
+
+CALLS_HEADER = "call_id,incident_number,call_received_at,call_source\n"
+
+
+def test_a_key_sent_twice_in_one_file_is_quarantined_naming_the_line_that_wins(tmp_path):
+    write(tmp_path / "landing" / "2024-01-10" / "cad_calls_20240110.csv", CALLS_HEADER
+          + "C1,I1,2024-01-09T10:00:00-05:00,911\nC1,I2,2024-01-09T10:05:00-05:00,911\nC2,I1,2024-01-09T10:06:00-05:00,911\n")
+    report = land(tmp_path / "landing", tmp_path / "w.duckdb", TZ, progress=quiet)
+    assert (report.landed[0].rows_read, report.landed[0].rows_loaded, report.landed[0].rows_quarantined) == (3, 2, 1)
+    assert sql(tmp_path / "w.duckdb", "select line, reason from land.quarantine") == [
+        (2, "call_id: duplicate key in this file: line 3 supersedes it")]
+    assert sql(tmp_path / "w.duckdb", "select incident_number from raw.cad_calls where call_id = 'C1'") == [("I2",)]
+
+
+def test_equal_extract_times_are_decided_by_path_whatever_the_landing_order(tmp_path):
+    """Two drops with the same extract date send the same key: the file whose path sorts last wins,
+    whether it lands first or second."""
+    row = "C1,{inc},2024-01-09T10:00:00-05:00,911\n"
+    results = []
+    for order in (["a", "b"], ["b", "a"]):
+        root = tmp_path / "".join(order)
+        for folder in order:  # land one folder at a time, in this order
+            write(root / "landing" / folder / "2024-01-10" / "cad_calls_20240110.csv", CALLS_HEADER + row.format(inc=folder))
+            land(root / "landing", root / "w.duckdb", TZ, progress=quiet)
+        results.append(sql(root / "w.duckdb", "select incident_number from raw.cad_calls"))
+    assert results == [[("b",)], [("b",)]]
+
+
+def test_a_manifest_dated_in_the_future_is_refused_once_and_its_files_wait(tmp_path):
+    drop = tmp_path / "landing" / "2024-01-10"
+    write(drop / "cad_calls_20240110.csv", CALLS_HEADER + "C1,I1,2024-01-09T10:00:00-05:00,911\n")
+    write(drop / "cad_calls_20240110_2.csv", CALLS_HEADER + "C2,I1,2024-01-09T10:00:00-05:00,911\n")
+    write(drop / "_manifest.json", '{"extracted_at": "2099-01-10T06:00:00+00:00"}')
+    report = land(tmp_path / "landing", tmp_path / "w.duckdb", TZ, progress=quiet)
+    assert not report.landed and len(report.rejected) == 1
+    assert "extracted_at 2099-01-10T06:00:00+00:00 is in the future" in report.rejected[0].problem
+
+
+def test_parquet_timestamps_of_any_unit_land(tmp_path):
+    import pandas as pd
+
+    drop = tmp_path / "landing" / "2024-01-10"
+    drop.mkdir(parents=True)
+    frame = pd.DataFrame({"call_id": ["C1", "C2"], "incident_number": ["I1", "I1"],
+                          "call_received_at": pd.to_datetime(["2024-01-09 10:00:00.123456789", "2024-01-09 11:00:00.000000000"]),
+                          "call_source": ["911", "911"]})
+    assert str(frame["call_received_at"].dtype) == "datetime64[ns]"  # pandas' default: nanoseconds, naive (local)
+    frame.to_parquet(drop / "cad_calls_20240110.parquet")
+    report = land(tmp_path / "landing", tmp_path / "w.duckdb", TZ, progress=quiet)
+    assert report.landed[0].rows_quarantined == 0, sql(tmp_path / "w.duckdb", "select reason from land.quarantine")
+    assert sql(tmp_path / "w.duckdb", "select strftime(call_received_at, '%H:%M:%S.%f') from raw.cad_calls order by 1") == [
+        ("15:00:00.123456",), ("16:00:00.000000",)]

@@ -28,7 +28,7 @@ import pyarrow as pa
 
 from orchestration.contract import SQL_TYPES, Contract, Extract, load_contract
 from orchestration.land.reader import SUPPORTED_SUFFIXES, FileRejected, ParsedFile, read_extract_file, sha256_of
-from orchestration.land.validate import RowRules, q, validation_sql
+from orchestration.land.validate import RowRules, lit, q, validation_sql
 
 MANIFEST_NAME = "_manifest.json"
 
@@ -204,6 +204,9 @@ def _drop_extracted_at(folder: Path, manifest: dict | None) -> dt.datetime | Non
         ts = dt.datetime.fromisoformat(manifest["extracted_at"])
         if ts.tzinfo is None:
             raise ValueError("manifest extracted_at needs a UTC offset")
+        if ts > dt.datetime.now(dt.timezone.utc) + dt.timedelta(hours=1):  # a typo would win every later version
+            raise ValueError(f"manifest extracted_at {manifest['extracted_at']} is in the future; "
+                             "the drop's files wait until the manifest is corrected")
         return ts.astimezone(dt.timezone.utc).replace(tzinfo=None)
     try:  # a drop folder named by its extract date
         return dt.datetime.strptime(folder.name, "%Y-%m-%d")
@@ -230,7 +233,8 @@ def discover(landing_dir: Path) -> tuple[list[_Candidate], list[FileRejected]]:
         try:
             extracted_at = _drop_extracted_at(folder, manifest)
         except ValueError as exc:
-            rejected.append(FileRejected(folder / MANIFEST_NAME, str(exc)))
+            if not any(r.path == folder / MANIFEST_NAME for r in rejected):
+                rejected.append(FileRejected(folder / MANIFEST_NAME, str(exc)))
             continue
         date_only = extracted_at is not None and not (manifest and manifest.get("extracted_at"))
         if extracted_at is None:
@@ -366,6 +370,15 @@ def _write_extract(con, extract: Extract, contract: Contract, city_tz: str, rule
 
     con.execute(f"CREATE OR REPLACE TEMP TABLE validated AS "
                 f"{validation_sql(extract, contract, city_tz, 'batch_rows', rules)}")
+    # A key sent twice in one file: the last valid line is the version; earlier ones are quarantined.
+    keys = ", ".join(q(k) for k in extract.key)
+    key_eq = " AND ".join(f"v.{q(k)} = d.{q(k)}" for k in extract.key)
+    con.execute(f"""
+        UPDATE validated v SET problems = list_append(v.problems, {{'column': {lit(extract.key[0])},
+            'reason': 'duplicate key in this file: line ' || d.last_line || ' supersedes it'}})
+        FROM (SELECT _file_idx, {keys}, max(_line) AS last_line FROM validated WHERE len(problems) = 0
+              GROUP BY ALL HAVING count(*) > 1) d
+        WHERE v._file_idx = d._file_idx AND {key_eq} AND len(v.problems) = 0 AND v._line < d.last_line""")
     counts = dict(
         (idx, (loaded, quarantined))
         for idx, loaded, quarantined in con.execute(
@@ -406,16 +419,19 @@ def _write_extract(con, extract: Extract, contract: Contract, city_tz: str, rule
                CAST(? AS TIMESTAMP) AS _landed_at
         FROM validated v JOIN batch_files f USING (_file_idx)
         WHERE len(v.problems) = 0
-        QUALIFY row_number() OVER (PARTITION BY {key_cols} ORDER BY f.extracted_at DESC, v._file_idx DESC, v._line DESC) = 1
+        QUALIFY row_number() OVER (PARTITION BY {key_cols} ORDER BY f.extracted_at DESC, f.path DESC, v._line DESC) = 1
         """,
         [landed_at],
     )
     column = time_column(extract)
     if column:
         report.add_range(extract.name, *con.execute(f"SELECT min({q(column)}), max({q(column)}) FROM incoming").fetchone())
-    # Latest extract wins: replace stored rows that are not newer than the incoming version,
-    # then add incoming rows whose key is no longer (or was never) stored.
-    con.execute(f"DELETE FROM raw.{q(extract.name)} t USING incoming i WHERE {key_match} AND t._extracted_at <= i._extracted_at")
+    # Latest extract wins, whatever the landing order: replace stored rows that are older than the incoming
+    # version, or as old and from a file whose path sorts first; then add incoming rows whose key is no
+    # longer (or was never) stored.
+    con.execute(f"DELETE FROM raw.{q(extract.name)} t USING incoming i WHERE {key_match} AND "
+                "(t._extracted_at < i._extracted_at OR (t._extracted_at = i._extracted_at "
+                "AND t._source_file <= i._source_file))")
     con.execute(
         f"INSERT INTO raw.{q(extract.name)} SELECT i.* FROM incoming i "
         f"WHERE NOT EXISTS (SELECT 1 FROM raw.{q(extract.name)} t WHERE {key_match})"

@@ -161,8 +161,9 @@ def _read_parquet(path: Path, extract: Extract, data: bytes) -> pa.Table:
         col = table.column(name)
         if pa.types.is_timestamp(col.type):
             # Typed timestamps keep their meaning: with a zone -> ISO with offset, without -> local time.
+            # Any unit (pandas writes nanoseconds): to microseconds, the contract's finest.
             fmt = "%Y-%m-%dT%H:%M:%S%z" if col.type.tz else "%Y-%m-%dT%H:%M:%S"
-            col = pc.strftime(col, format=fmt)
+            col = pc.strftime(col.cast(pa.timestamp("us", tz=col.type.tz), safe=False), format=fmt)
         elif pa.types.is_boolean(col.type):
             col = pc.if_else(col, "true", "false")
         arrays[name] = col.cast(pa.string())
