@@ -89,9 +89,11 @@ def test_a_rejected_file_fails_the_landing_check_and_nothing_is_published(publis
     assert serving_fingerprint(settings) == before
 
 
-def test_a_row_out_of_order_is_quarantined_at_landing_and_named(published):
+def test_a_row_out_of_order_is_quarantined_and_blocks_until_the_data_or_the_limit_changes(published, monkeypatch):
     """A unit that clears before it arrives is quarantined at landing with the reason (it used to land
-    and then block publishing at the raw gate); the landing check names the file, line and setting."""
+    and then block publishing at the raw gate); the landing check names the file, line and setting.
+    A rerun with nothing new fails the same way (it used to pass and publish); raising the city's
+    limit, a recorded setting, lets the rest publish without the bad row."""
     settings, _ = published
     before = serving_fingerprint(settings)
     cols = load_contract().extracts["cad_unit_assignments"].column_names
@@ -116,6 +118,15 @@ def test_a_row_out_of_order_is_quarantined_at_landing_and_named(published):
     assert con.execute("select count(*) from raw.cad_unit_assignments where assignment_id = 'BAD-1'").fetchone()[0] == 0
     assert con.execute("select count(*) from land.quarantine where record like '%BAD-1%'").fetchone()[0] == 1
     con.close()
+
+    rerun = run_job(settings, "main_job")  # nothing new to land: the state is the same, so is the verdict
+    assert not rerun.success and not check_results(rerun)["raw/cad_unit_assignments:landed_cleanly"].passed
+    assert serving_fingerprint(settings) == before
+
+    monkeypatch.setenv("ALT911_MAX_QUARANTINE_SHARE", "1.0")  # a person accepts it, in a recorded setting
+    accepted = run_job(load_settings(), "main_job")
+    assert accepted.success, failed_checks(accepted)
+    assert serving_fingerprint(settings) != before
 
 
 def test_an_incident_level_check_blocks_the_metric_marts(published, monkeypatch):

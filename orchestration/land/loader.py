@@ -137,15 +137,30 @@ def warehouse_summary(warehouse_path: Path, contract: Contract | None = None) ->
     return "\n".join(lines)
 
 
-def quarantined_examples(warehouse_path: Path, extract: str, landed_at: dt.datetime, limit: int = 20) -> list[str]:
-    """The first quarantined rows of one landing, as `file:line: reason` (no row values: they may be personal)."""
+# The files a gate judges: landed after `since`, and still the current version of their path.
+_UNPUBLISHED = """
+    SELECT * FROM land.file_ledger l WHERE l.landed_at > ? AND NOT EXISTS (
+        SELECT 1 FROM land.file_ledger n WHERE n.path = l.path AND n.landed_at > l.landed_at)"""
+
+
+def quarantine_since(warehouse_path: Path, since: dt.datetime, limit: int = 20) -> dict[str, dict]:
+    """Per extract: rows read and quarantined in the files landed since `since` (the last publish) that are
+    still current, and the first quarantined rows as `file:line: reason` (no row values: they may be
+    personal). Gates judge this state, not one landing: a rerun with nothing new judges the same rows."""
     con = duckdb.connect(str(warehouse_path), read_only=True)
     try:
-        rows = con.execute("SELECT path, line, reason FROM land.quarantine WHERE extract = ? AND landed_at = ? "
-                           "ORDER BY path, line LIMIT ?", [extract, landed_at, limit]).fetchall()
+        out = {extract: dict(read=read, quarantined=quarantined, examples=[]) for extract, read, quarantined in con.execute(
+            f"SELECT extract, sum(rows_read), sum(rows_quarantined) FROM ({_UNPUBLISHED}) GROUP BY extract",
+            [since]).fetchall()}
+        for extract, path, line, reason in con.execute(
+                f"SELECT q.extract, q.path, q.line, q.reason FROM land.quarantine q JOIN ({_UNPUBLISHED}) f "
+                "ON f.path = q.path AND f.checksum = q.checksum "
+                "QUALIFY row_number() OVER (PARTITION BY q.extract ORDER BY q.path, q.line) <= ? ORDER BY ALL",
+                [since, limit]).fetchall():
+            out[extract]["examples"].append(f"{path}:{line}: {reason}")
     finally:
         con.close()
-    return [f"{path}:{line}: {reason}" for path, line, reason in rows]
+    return out
 
 
 # --------------------------------------------------------------------------------------------- DDL
