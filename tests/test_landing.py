@@ -341,3 +341,36 @@ def test_parquet_timestamps_of_any_unit_land(tmp_path):
     assert report.landed[0].rows_quarantined == 0, sql(tmp_path / "w.duckdb", "select reason from land.quarantine")
     assert sql(tmp_path / "w.duckdb", "select strftime(call_received_at, '%H:%M:%S.%f') from raw.cad_calls order by 1") == [
         ("15:00:00.123456",), ("16:00:00.000000",)]
+
+
+def test_one_bad_file_or_manifest_is_rejected_alone_and_the_others_land(tmp_path, monkeypatch):
+    """A manifest that is a JSON list, an extracted_at in epoch seconds, an unreadable file and a Parquet
+    column that is not UTF-8 each reject only themselves, with one message naming them."""
+    import pathlib
+
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    landing = tmp_path / "landing"
+    good = write(landing / "2024-01-10" / "cad_calls_20240110.csv", CALLS_HEADER + "C1,I1,2024-01-09T10:00:00-05:00,911\n")
+    write(landing / "2024-01-10" / "_manifest.json", '["not", "an", "object"]')
+    write(landing / "2024-01-11" / "cad_calls_20240111.csv", CALLS_HEADER + "C2,I1,2024-01-10T10:00:00-05:00,911\n")
+    write(landing / "2024-01-11" / "_manifest.json", '{"extracted_at": 1704970800}')
+    locked = write(landing / "2024-01-12" / "cad_calls_20240112.csv", CALLS_HEADER + "C3,I1,2024-01-11T10:00:00-05:00,911\n")
+    (landing / "2024-01-13").mkdir()
+    pq.write_table(pa.table({"call_id": pa.array([b"C4\xff"], type=pa.binary()), "incident_number": ["I1"],
+                             "call_received_at": ["2024-01-12T10:00:00-05:00"], "call_source": ["911"]}),
+                   landing / "2024-01-13" / "cad_calls_20240113.parquet")
+    read_bytes = pathlib.Path.read_bytes
+    monkeypatch.setattr(pathlib.Path, "read_bytes", lambda self: (_ for _ in ()).throw(PermissionError(13, "Permission denied"))
+                        if self == locked else read_bytes(self))  # as root, chmod cannot make a file unreadable
+
+    report = land(landing, tmp_path / "w.duckdb", TZ, progress=quiet)
+    problems = {str(r.path.relative_to(landing)): r.problem for r in report.rejected}
+    assert problems["2024-01-10/_manifest.json"] == "unreadable drop manifest: a manifest must be a JSON object, not a list"
+    assert "extracted_at must be ISO 8601 text with a UTC offset, not 1704970800" in problems["2024-01-11/_manifest.json"]
+    assert problems["2024-01-12/cad_calls_20240112.csv"] == "unreadable file: Permission denied"
+    assert problems["2024-01-13/cad_calls_20240113.parquet"].startswith("column 'call_id' cannot be read as text")
+    # the good files land (a drop whose manifest is rejected lands by its folder's date, unchecked)
+    assert sorted(r.path for r in report.landed) == [str(good.relative_to(landing)), "2024-01-11/cad_calls_20240111.csv"]
+    assert ("2024-01-12/cad_calls_20240112.csv",) in sql(tmp_path / "w.duckdb", "select path from land.rejected_files")

@@ -214,6 +214,22 @@ class _Candidate:
         return end_of_extract + dt.timedelta(hours=rules.latest_after_extract_hours)
 
 
+def _check_manifest_shape(manifest) -> None:
+    """A manifest is a JSON object: extracted_at (ISO 8601 text with offset) and files {name: {rows, sha256}}."""
+    if manifest is None:
+        return
+    if not isinstance(manifest, dict):
+        raise ValueError(f"a manifest must be a JSON object, not a {type(manifest).__name__}")
+    if "extracted_at" in manifest and not isinstance(manifest["extracted_at"], str):
+        raise ValueError(f"extracted_at must be ISO 8601 text with a UTC offset, not {manifest['extracted_at']!r}")
+    files = manifest.get("files", {})
+    if not isinstance(files, dict) or not all(isinstance(v, dict) for v in files.values()):
+        raise ValueError("files must map each file name to {\"rows\": ..., \"sha256\": ...}")
+    for name, entry in files.items():
+        if not isinstance(entry.get("rows", 0), int) or not isinstance(entry.get("sha256", ""), str):
+            raise ValueError(f"files.{name}: rows must be a whole number and sha256 a text")
+
+
 def _drop_extracted_at(folder: Path, manifest: dict | None) -> dt.datetime | None:
     if manifest and manifest.get("extracted_at"):
         ts = dt.datetime.fromisoformat(manifest["extracted_at"])
@@ -241,7 +257,8 @@ def discover(landing_dir: Path) -> tuple[list[_Candidate], list[FileRejected]]:
             mpath = folder / MANIFEST_NAME
             try:
                 manifests[folder] = json.loads(mpath.read_text(encoding="utf-8")) if mpath.exists() else None
-            except (ValueError, UnicodeDecodeError) as exc:
+                _check_manifest_shape(manifests[folder])
+            except (ValueError, UnicodeDecodeError, OSError) as exc:
                 manifests[folder] = None
                 rejected.append(FileRejected(mpath, f"unreadable drop manifest: {exc}"))
         manifest = manifests[folder]
@@ -295,7 +312,14 @@ def land(
         pending: list[tuple[_Candidate, ParsedFile]] = []
         pending_rows = 0
         for cand in candidates:
-            data = cand.path.read_bytes()
+            try:
+                data = cand.path.read_bytes()
+            except OSError as exc:  # one unreadable file is rejected; the others land
+                rej = FileRejected(cand.path, f"unreadable file: {exc.strerror or exc}")
+                report.rejected.append(rej)
+                con.execute("INSERT OR REPLACE INTO land.rejected_files VALUES (?, '', ?, ?)",
+                            [cand.rel, rej.problem, landed_at])
+                continue
             checksum = sha256_of(data)
             if (cand.rel, checksum) in known:
                 report.skipped.append(cand.rel)

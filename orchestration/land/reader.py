@@ -147,7 +147,6 @@ def _read_csv(path: Path, extract: Extract, data: bytes) -> pa.Table:
 
 
 def _read_parquet(path: Path, extract: Extract, data: bytes) -> pa.Table:
-    import pyarrow.compute as pc
     import pyarrow.parquet as pq
 
     try:
@@ -158,15 +157,24 @@ def _read_parquet(path: Path, extract: Extract, data: bytes) -> pa.Table:
 
     arrays = {}
     for name in extract.column_names:
-        col = table.column(name)
-        if pa.types.is_timestamp(col.type):
-            # Typed timestamps keep their meaning: with a zone -> ISO with offset, without -> local time.
-            # Any unit (pandas writes nanoseconds): to microseconds, the contract's finest.
-            fmt = "%Y-%m-%dT%H:%M:%S%z" if col.type.tz else "%Y-%m-%dT%H:%M:%S"
-            col = pc.strftime(col.cast(pa.timestamp("us", tz=col.type.tz), safe=False), format=fmt)
-        elif pa.types.is_boolean(col.type):
-            col = pc.if_else(col, "true", "false")
-        arrays[name] = col.cast(pa.string())
+        try:
+            arrays[name] = _as_text(table.column(name))
+        except (pa.ArrowInvalid, pa.ArrowNotImplementedError) as exc:  # e.g. bytes that are not UTF-8
+            raise FileRejected(path, f"column {name!r} cannot be read as text: {exc}") from None
     arrays["_line"] = pa.array(range(1, table.num_rows + 1), type=pa.int64())
     arrays["_shape_error"] = pa.nulls(table.num_rows, type=pa.string())
     return pa.table(arrays)
+
+
+def _as_text(col):
+    """A Parquet column as the strings landing validates."""
+    import pyarrow.compute as pc
+
+    if pa.types.is_timestamp(col.type):
+        # Typed timestamps keep their meaning: with a zone -> ISO with offset, without -> local time.
+        # Any unit (pandas writes nanoseconds): to microseconds, the contract's finest.
+        fmt = "%Y-%m-%dT%H:%M:%S%z" if col.type.tz else "%Y-%m-%dT%H:%M:%S"
+        col = pc.strftime(col.cast(pa.timestamp("us", tz=col.type.tz), safe=False), format=fmt)
+    elif pa.types.is_boolean(col.type):
+        col = pc.if_else(col, "true", "false")
+    return col.cast(pa.string())
