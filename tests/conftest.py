@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import os
 from pathlib import Path
 
 import pytest
@@ -17,6 +18,13 @@ REPO = Path(__file__).resolve().parent.parent
 # real public exports, copied from shared/realdata so a fresh clone tests with nothing beside it
 FIXTURES = REPO / "tests" / "fixtures" / "realdata"
 SMALL = DemoConfig(seed=7, start=dt.date(2023, 10, 15), days=30)
+
+
+def clean_env(**settings: str) -> dict[str, str]:
+    """The environment for a command a test starts: no ALT911_ setting that an earlier test (or an
+    in-process dbt step) left in this process, plus the given ones."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("ALT911_")}
+    return {**env, **settings}
 
 
 @pytest.fixture(scope="session")

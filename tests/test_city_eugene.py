@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
-import os
 import statistics
 import subprocess
 import sys
@@ -18,7 +17,7 @@ import sys
 import duckdb
 import pytest
 
-from tests.conftest import FIXTURES, REPO
+from tests.conftest import FIXTURES, REPO, clean_env
 
 CITY = REPO / "cities" / "eugene"
 SLICES = {
@@ -41,8 +40,7 @@ def publish(year, tmp_path_factory) -> dict:
     if year not in _PUBLISHED:
         tmp = tmp_path_factory.mktemp(f"eugene{year}")
         export, drop_date = SLICES[year]
-        env = {k: v for k, v in os.environ.items() if not k.startswith("ALT911_")}
-        env.update(ALT911_CITY_DIR=str(CITY), ALT911_DATA_DIR=str(tmp), ALT911_PERSON_KEY="test-only-key")
+        env = clean_env(ALT911_CITY_DIR=str(CITY), ALT911_DATA_DIR=str(tmp), ALT911_PERSON_KEY="test-only-key")
         mapped = run(["orchestration.land.mapping", "eugene_cad", str(FIXTURES / export), "--date", drop_date], env)
         landed = run(["orchestration", "land"], env)
         con = duckdb.connect(str(tmp / "serving" / "alt911_marts.duckdb"), read_only=True)

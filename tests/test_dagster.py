@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-import os
 import subprocess
 import sys
 
@@ -14,7 +13,7 @@ from orchestration.assets.land import land_extract_drops
 from orchestration.definitions import defs
 from orchestration.demo.generate import generate
 from orchestration.demo.simulation import DemoConfig
-from tests.conftest import REPO
+from tests.conftest import REPO, clean_env
 
 FEW_DAYS = DemoConfig(seed=11, start=dt.date(2024, 1, 8), days=3)
 
@@ -73,7 +72,7 @@ def test_a_rejected_file_fails_its_landing_check_and_names_the_file(monkeypatch,
 def test_readme_main_command_runs_end_to_end(tmp_path):
     """`make demo` runs `python -m orchestration demo` (demo drops, then the main job: land, dbt build,
     gates, publish); here on a short period to keep CI fast."""
-    env = dict(os.environ, ALT911_DATA_DIR=str(tmp_path))
+    env = clean_env(ALT911_DATA_DIR=str(tmp_path))
     out = subprocess.run([sys.executable, "-m", "orchestration", "demo", "--years", "0.02"], cwd=REPO, env=env,
                          capture_output=True, text=True, timeout=600)
     assert out.returncode == 0, out.stdout[-3000:] + out.stderr[-3000:]
@@ -90,7 +89,7 @@ def test_readme_main_command_runs_end_to_end(tmp_path):
 
 
 def test_main_command_exits_non_zero_when_input_is_bad(tmp_path):
-    env = dict(os.environ, ALT911_DATA_DIR=str(tmp_path))
+    env = clean_env(ALT911_DATA_DIR=str(tmp_path))
     out = subprocess.run([sys.executable, "-m", "orchestration", "demo", "--years", "0.01", "--inject"], cwd=REPO,
                          env=env, capture_output=True, text=True, timeout=600)
     assert out.returncode == 1
@@ -104,7 +103,7 @@ def test_the_demo_never_touches_a_file_it_did_not_write(tmp_path):
     real.parent.mkdir(parents=True)
     real.write_bytes(b"incident_number,received_at\nREAL-1,2024-05-01T08:00:00-04:00\n")
     before = real.read_bytes()
-    env = dict(os.environ, ALT911_DATA_DIR=str(tmp_path))
+    env = clean_env(ALT911_DATA_DIR=str(tmp_path))
     out = subprocess.run([sys.executable, "-m", "orchestration", "demo", "--years", "0.01"], cwd=REPO, env=env,
                          capture_output=True, text=True, timeout=600)
     assert out.returncode == 2

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import subprocess
 import sys
 
@@ -10,7 +9,7 @@ import duckdb
 
 from orchestration.serving.publish import publish
 from orchestration.settings import load_settings
-from tests.conftest import REPO
+from tests.conftest import REPO, clean_env
 
 
 def small_warehouse(path):
@@ -45,8 +44,7 @@ def test_status_while_a_run_writes_the_warehouse_says_so(tmp_path):
     try:
         out = subprocess.run([sys.executable, "-c", "import sys; from orchestration.__main__ import main; "
                               "sys.exit(main(['status']))"], cwd=REPO, capture_output=True, text=True, timeout=120,
-                             env={**{k: v for k, v in os.environ.items() if not k.startswith("ALT911_")},
-                                  "ALT911_DATA_DIR": str(tmp_path)})  # nothing another test left behind
+                             env=clean_env(ALT911_DATA_DIR=str(tmp_path)))
     finally:
         writer.close()
     assert out.returncode == 1

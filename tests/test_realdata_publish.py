@@ -7,7 +7,6 @@ Eugene, with response times, is tests/test_city_eugene.py."""
 from __future__ import annotations
 
 import csv
-import os
 import subprocess
 import sys
 
@@ -15,7 +14,7 @@ import duckdb
 import pytest
 
 from orchestration.land.mapping import Mapping
-from tests.conftest import FIXTURES, REPO
+from tests.conftest import FIXTURES, REPO, clean_env
 
 CITY = REPO / "tests" / "fixtures" / "cities" / "cadonly"
 
@@ -41,9 +40,8 @@ EXPORTS = {  # mapping -> (export, incidents expected from the CSV)
 @pytest.mark.parametrize("mapping_name", sorted(EXPORTS))
 def test_a_real_export_publishes_through_a_city_folder(mapping_name, tmp_path):
     export, expected = EXPORTS[mapping_name]
-    env = {k: v for k, v in os.environ.items() if not k.startswith("ALT911_")}
-    env.update(ALT911_CITY_DIR=str(CITY), ALT911_DATA_DIR=str(tmp_path), ALT911_PERSON_KEY="test-only-key",
-               ALT911_CITY_TZ=Mapping.load(mapping_name).city_tz)
+    env = clean_env(ALT911_CITY_DIR=str(CITY), ALT911_DATA_DIR=str(tmp_path), ALT911_PERSON_KEY="test-only-key",
+                    ALT911_CITY_TZ=Mapping.load(mapping_name).city_tz)
     for args in (["orchestration.land.mapping", mapping_name, str(FIXTURES / export), "--date", "2024-01-01"],
                  ["orchestration", "land"]):
         out = subprocess.run([sys.executable, "-m", *args], cwd=REPO, env=env, capture_output=True, text=True,
