@@ -152,21 +152,21 @@ def headline_metrics(warehouse) -> str:
 
     con = duckdb.connect(str(warehouse), read_only=True)
     try:
-        rows = con.execute("select metric, dimension_value, coalesce(cast(value as varchar), value_note) "
-                           "from marts.mart_kpis where period_grain = 'all'").fetchall()
+        rows = con.execute("select metric, dimension_value, value, value_note from marts.mart_kpis "
+                           "where period_grain = 'all'").fetchall()
     finally:
         con.close()
-    kpi = {(m, d): (float(v) if v and not v.startswith("not recorded") else v) for m, d, v in rows}
-    kpi.update({(m, None): v for (m, d), v in list(kpi.items()) if isinstance(v, str)})  # not recorded: any dimension
+    kpi = {(m, d): v for m, d, v, _ in rows}
+    not_recorded = {m: note for m, _, _, note in rows if note}  # "not recorded: <input>"
     lines = [f"Headline metrics, whole history (from {warehouse}, marts.mart_kpis):"]
     for label, metric, dim, fmt in HEADLINES:
-        value = kpi.get((metric, dim), kpi.get((metric, None)))
-        if isinstance(value, str):
-            text = value  # "not recorded: <input>"
+        if metric in not_recorded:
+            text = not_recorded[metric]
         elif fmt is None:
             served, police = kpi.get((metric, "served")), kpi.get((metric, "police_handled"))
-            text = f"{served:.2f} / {police:.2f}" if isinstance(served, float) and isinstance(police, float) else "n/a"
+            text = f"{served:.2f} / {police:.2f}" if served is not None and police is not None else "n/a"
         else:
+            value = kpi.get((metric, dim))
             text = fmt.format(value) if value is not None else "n/a"
         lines.append(f"  {label:<52}{text:>28}")
     return "\n".join(lines)

@@ -186,3 +186,13 @@ def test_a_new_city_folder_is_scaffolded_from_an_export_and_says_what_to_fill_in
     from orchestration.settings import SettingsError
     with pytest.raises(SettingsError, match="time_zone 'TODO/Zone' is not an IANA time zone"):
         load_settings(city_dir=folder)
+
+
+def test_police_hours_per_unit_leave_out_a_unit_without_a_dispatch_time(city):
+    """Eligible incidents police handled: 21-0001 (P12 and P14, 08:12-08:55, 43 min each), 21-0004 (P12,
+    01:25-02:10 EST, 45 min) and 21-0005 (P14: no dispatch time, so no measurable hours). Hours per unit =
+    (43 + 43 + 45) / 60 / 3 units with both times; units per incident = 4 units sent / 3 incidents."""
+    hours, units, source = city["con"].execute(
+        "select avg_police_hours_per_unit, avg_police_units_per_incident, hours_source "
+        "from marts.mart_police_time_saved where period_grain = 'all'").fetchone()
+    assert hours == pytest.approx(131 / 60 / 3) and units == pytest.approx(4 / 3) and source == "data"

@@ -18,8 +18,8 @@ from orchestration.settings import SEEDS_DIR
 
 CONTRACT_PATH = Path(__file__).with_name("extracts.yml")
 TYPES = ("string", "integer", "boolean", "timestamp", "date", "code")
-DURATION_UNITS = ("_minutes", "_hours", "_days")
-SECONDS_PER = {"_minutes": 60, "_hours": 3600, "_days": 86400}
+SECONDS_PER = {"_minutes": 60, "_hours": 3600, "_days": 86400}  # a duration setting's unit, by its suffix
+DURATION_UNITS = tuple(SECONDS_PER)
 
 
 class ContractError(ValueError):

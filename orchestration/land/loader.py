@@ -55,7 +55,6 @@ class LandingReport:
     # per extract: earliest and latest value of its first timestamp column among the rows loaded now
     date_ranges: dict[str, tuple[dt.datetime, dt.datetime]] = field(default_factory=dict)
     seconds: float = 0.0
-    landed_at: dt.datetime | None = None  # this landing's time stamp in the ledger and quarantine
 
     def add_range(self, extract: str, low, high) -> None:
         if low is None:
@@ -299,7 +298,7 @@ def land(
     warehouse_path = Path(warehouse_path)
     warehouse_path.parent.mkdir(parents=True, exist_ok=True)
     landed_at = dt.datetime.now(dt.timezone.utc).replace(tzinfo=None, microsecond=0)
-    report = LandingReport(landed_at=landed_at)
+    report = LandingReport()
 
     con = duckdb.connect(str(warehouse_path))
     try:

@@ -85,7 +85,6 @@ class Mapping:
 class OutputReport:
     extract: str
     path: str
-    rows_in: int  # rows of the export (after the source filter)
     rows_written: int
     dropped: dict[str, int] = field(default_factory=dict)  # reason -> rows left out
     added_by_explode: int = 0
@@ -227,7 +226,7 @@ def map_export(mapping: Mapping, source: Path, drop_dir: Path, drop_date: dt.dat
             extract = contract.extracts[out["extract"]]
             base, kept, final = _output_stages(out, extract)
             path = drop_dir / f"{extract.name}_{drop_date:%Y%m%d}_{mapping.name}.csv"
-            o = OutputReport(extract.name, str(path), rows_in, count(final))
+            o = OutputReport(extract.name, str(path), count(final))
             n_base, rows_used = count(base), count(f"SELECT DISTINCT _row FROM ({base})")
             n_kept = count(kept)
             if out.get("explode"):

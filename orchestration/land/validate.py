@@ -10,10 +10,13 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass, field
 
-from orchestration.contract import SECONDS_PER, Column, Contract, Extract, code_set
+from orchestration.contract import SECONDS_PER, Column, Contract, Extract, code_set, load_contract
 from orchestration.settings import Settings
 
-LIMIT_SETTINGS = ("max_dispatch_to_arrival_minutes", "max_assignment_hours", "max_incident_open_days")
+
+def _limit_settings() -> set[str]:
+    """The city settings the contract's duration limits name (the contract is their one home)."""
+    return {setting for e in load_contract().extracts.values() for _, _, setting in e.duration_limits}
 
 
 @dataclass(frozen=True)
@@ -23,12 +26,12 @@ class RowRules:
     earliest: dt.date = dt.date(1990, 1, 1)
     latest_after_extract_hours: float = 24.0
     # setting name -> value, in the unit its suffix names; defaults are the Settings defaults
-    limits: dict = field(default_factory=lambda: {name: getattr(Settings, name) for name in LIMIT_SETTINGS})
+    limits: dict = field(default_factory=lambda: {name: getattr(Settings, name) for name in _limit_settings()})
 
     @classmethod
     def from_settings(cls, settings) -> "RowRules":
         return cls(settings.plausible_earliest, settings.plausible_latest_after_extract_hours,
-                   {name: getattr(settings, name) for name in LIMIT_SETTINGS})
+                   {name: getattr(settings, name) for name in _limit_settings()})
 
     def limit_seconds(self, setting: str) -> float:
         unit = next(u for u in SECONDS_PER if setting.endswith(u))
