@@ -26,10 +26,8 @@ DAGSTER_YAML = """\
 telemetry:
   enabled: false
 concurrency:
-  pools:
-    default_limit: 1        # pool "warehouse": one step at a time touches the DuckDB warehouse
   runs:
-    max_concurrent_runs: 1  # and one run at a time writes it
+    max_concurrent_runs: 1  # runs the daemon launches queue here; every run also takes the run lock
 """
 
 
@@ -45,14 +43,36 @@ def prepare_instance(settings: Settings):
     return dg.DagsterInstance.get()
 
 
-def run_job(settings: Settings, job_name: str, run_config: dict | None = None):
+def run_job(settings: Settings, job_name: str, run_config: dict | None = None, run_id: str | None = None):
     """One Dagster run, in this process, recorded in the project's Dagster instance."""
     from orchestration.definitions import defs
 
     config = {"loggers": {"console": {"config": {"log_level": "INFO"}}}, **(run_config or {})}
     result = defs.resolve_job_def(job_name).execute_in_process(
-        instance=prepare_instance(settings), raise_on_error=False, run_config=config)
+        instance=prepare_instance(settings), raise_on_error=False, run_config=config, run_id=run_id)
     return result
+
+
+def locked(command):
+    """Run a CLI command holding the warehouse (orchestration/runlock.py): a second command waits for the
+    first, or says which run holds it; a crashed earlier run is cleaned up first."""
+    import functools
+
+    @functools.wraps(command)
+    def wrapper(args, settings: Settings) -> int:
+        import uuid
+
+        from orchestration.runlock import WarehouseBusy, hold_run_lock
+
+        run_id = str(uuid.uuid4())
+        try:
+            with hold_run_lock(settings, run_id=run_id, instance=prepare_instance(settings)):
+                return command(args, settings, run_id=run_id)
+        except WarehouseBusy as exc:
+            print(f"error: {exc}", file=sys.stderr)
+            return 3
+
+    return wrapper
 
 
 def failed_checks(result) -> list[str]:
@@ -89,30 +109,39 @@ def write_demo_drops(settings: Settings, years: float = 1.0, seed: int = 42, sta
 
 
 def cmd_demo(args, settings: Settings) -> int:
-    from orchestration.demo.generate import DemoRefused
+    from orchestration.demo.generate import DemoRefused, check_demo_may_use
 
-    # demo data may use the published demo pseudonymization key; real runs must set ALT911_PERSON_KEY
-    os.environ.setdefault("ALT911_DEMO", "true")
-    print(f"== demo: generate {args.years} city-year(s) from {args.start} (seed {args.seed}) into {settings.landing_dir}")
-    try:
-        summary = write_demo_drops(settings, args.years, args.seed, args.start, args.format, args.inject)
+    try:  # before anything is written, the lock file included
+        check_demo_may_use(settings.data_dir, settings.landing_dir, settings.warehouse_path)
+        return _demo(args, settings)
     except DemoRefused as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
+
+
+@locked
+def _demo(args, settings: Settings, run_id: str) -> int:
+    # demo data may use the published demo pseudonymization key; real runs must set ALT911_PERSON_KEY
+    os.environ.setdefault("ALT911_DEMO", "true")
+    print(f"== demo: generate {args.years} city-year(s) from {args.start} (seed {args.seed}) into {settings.landing_dir}")
+    summary = write_demo_drops(settings, args.years, args.seed, args.start, args.format, args.inject)
     print(f"generated {summary['incidents']:,} incidents in {summary['files']:,} files; planted truth {summary['truth']}")
-    return cmd_land(args, settings)
+    os.environ.setdefault("ALT911_SETTLE_SECONDS", "0")  # the demo's own files are complete
+    return _run_main_job(settings, run_id)
 
 
-def cmd_land(args, settings: Settings) -> int:
-    print(f"== main job (Dagster): land {settings.landing_dir} -> quality gate -> dbt build -> quality gate -> publish")
-    return _run_and_report(settings, "main_job")
+@locked
+def cmd_land(args, settings: Settings, run_id: str) -> int:
+    return _run_main_job(settings, run_id)
 
 
-def _run_and_report(settings: Settings, job_name: str, run_config: dict | None = None) -> int:
+def _run_main_job(settings: Settings, run_id: str) -> int:
     from orchestration.land.loader import warehouse_summary
 
+    print(f"== main job (Dagster): land {settings.landing_dir} -> quality gate -> dbt build -> quality gate -> publish")
+    job_name = "main_job"
     started = time.monotonic()
-    result = run_job(settings, job_name, run_config)
+    result = run_job(settings, job_name, run_id=run_id)
     if settings.warehouse_path.exists():
         print(f"\n{warehouse_summary(settings.warehouse_path)}")
     seconds = time.monotonic() - started
@@ -189,7 +218,12 @@ def cmd_city(args, settings: Settings) -> int:
 def cmd_status(args, settings: Settings) -> int:
     from orchestration.land.loader import warehouse_summary
 
+    from orchestration.runlock import describe, holder
+
     print(f"city folder: {settings.city_dir} ({settings.city_name}; program {settings.program}, {settings.city_tz})")
+    running = holder(settings)
+    if running:
+        print(f"a run is writing the warehouse now: {describe(running)}")
     if not settings.warehouse_path.exists():
         print(f"no warehouse at {settings.warehouse_path} yet: run `make demo` or `python -m orchestration land`")
         return 1
@@ -215,7 +249,8 @@ def cmd_dev(args, settings: Settings) -> int:
     return subprocess.call([dagster, "dev", "-m", "orchestration.definitions"], cwd=REPO_ROOT)
 
 
-def cmd_dbt(args, settings: Settings) -> int:
+@locked
+def cmd_dbt(args, settings: Settings, run_id: str) -> int:
     from orchestration.dbt import dbt_env, run_dbt
 
     extra = {}

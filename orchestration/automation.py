@@ -8,6 +8,7 @@ import dagster as dg
 from orchestration.assets.transform import dbt_metrics
 from orchestration.jobs import main_job
 from orchestration.land.loader import discover
+from orchestration.runlock import recover_if_crashed
 from orchestration.settings import load_settings
 
 SETTINGS = load_settings()
@@ -28,7 +29,11 @@ def landing_folder_sensor(context: dg.SensorEvaluationContext):
     settings = load_settings()
     if not settings.landing_dir.is_dir():
         return dg.SkipReason(f"landing folder {settings.landing_dir} does not exist yet")
-    candidates, _ = discover(settings.landing_dir)
+    recovered = recover_if_crashed(settings, context.instance, log=context.log.warning)
+    if recovered:
+        context.log.warning("recovered from a crashed run: " + "; ".join(recovered))
+    # files still settling are not "seen" yet, so the sensor fires again once they have settled
+    candidates, _, _ = discover(settings.landing_dir, settings.settle_seconds)
     seen = json.loads(context.cursor) if context.cursor else {}
     current = {c.rel: [c.path.stat().st_size, c.path.stat().st_mtime] for c in candidates}
     new = sorted(rel for rel, sig in current.items() if seen.get(rel) != sig)

@@ -12,4 +12,7 @@ main_job = dg.define_asset_job(
     # transient failures (a file still being written, a brief lock) are retried; check failures are not
     op_retry_policy=dg.RetryPolicy(max_retries=load_settings().retries, delay=30),
     run_tags={"alt911/writes": "warehouse"},
+    # every step in the run's own process: the run lock (a resource) is held once, for the whole run,
+    # and dies with it; steps that share one DuckDB file gain nothing from running in parallel
+    executor_def=dg.in_process_executor,
 )

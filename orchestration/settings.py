@@ -58,6 +58,8 @@ class Settings:
     schedule_cron: str = "0 * * * *"
     sensor_interval_seconds: int = 60
     retries: int = 2
+    run_lock_wait_seconds: float = 900.0  # how long a run waits for the one writing the warehouse
+    settle_seconds: float = 60.0  # files changed more recently are left for the next run (still being written?)
     marts_freshness_hours: float = 26.0
     # quality gate thresholds (city.yml: thresholds)
     max_quarantine_share: float = 0.001
@@ -84,12 +86,13 @@ class Settings:
 
     @property
     def serving_path(self) -> Path:
-        """The DuckDB file BI tools read; replaced atomically, only after every check passed."""
+        """The DuckDB file BI tools read (a fixed symlink into serving/current, the one pointer a publish
+        switches, only after every check passed)."""
         return self.serving_dir / "alt911_marts.duckdb"
 
     @property
     def parquet_dir(self) -> Path:
-        """Parquet exports of each mart; a symlink switched atomically to the newest export."""
+        """Parquet exports of each mart (a fixed symlink into serving/current, switched with the DuckDB file)."""
         return self.serving_dir / "parquet"
 
     @property
@@ -115,6 +118,8 @@ _ENV = {  # field -> (environment variable, type)
     "schedule_cron": ("ALT911_SCHEDULE_CRON", str),
     "sensor_interval_seconds": ("ALT911_SENSOR_INTERVAL_SECONDS", int),
     "retries": ("ALT911_RETRIES", int),
+    "run_lock_wait_seconds": ("ALT911_RUN_LOCK_WAIT_SECONDS", float),
+    "settle_seconds": ("ALT911_SETTLE_SECONDS", float),
     "marts_freshness_hours": ("ALT911_MARTS_FRESHNESS_HOURS", float),
     "max_quarantine_share": ("ALT911_MAX_QUARANTINE_SHARE", float),
     "max_unknown_reason_share": ("ALT911_MAX_UNKNOWN_REASON_SHARE", float),

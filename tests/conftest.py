@@ -14,6 +14,9 @@ from orchestration.demo.generate import generate
 from orchestration.demo.simulation import DemoConfig
 from orchestration.land.loader import land
 
+# Tests land files they wrote a moment ago: no settle time, unless a test sets one (test_reliability.py)
+os.environ["ALT911_SETTLE_SECONDS"] = "0"
+
 REPO = Path(__file__).resolve().parent.parent
 # real public exports, copied from shared/realdata so a fresh clone tests with nothing beside it
 FIXTURES = REPO / "tests" / "fixtures" / "realdata"
@@ -22,9 +25,9 @@ SMALL = DemoConfig(seed=7, start=dt.date(2023, 10, 15), days=30)
 
 def clean_env(**settings: str) -> dict[str, str]:
     """The environment for a command a test starts: no ALT911_ setting that an earlier test (or an
-    in-process dbt step) left in this process, plus the given ones."""
+    in-process dbt step) left in this process, plus the given ones (and no settle time unless given)."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("ALT911_")}
-    return {**env, **settings}
+    return {**env, "ALT911_SETTLE_SECONDS": "0", **settings}
 
 
 @pytest.fixture(scope="session")

@@ -10,11 +10,13 @@ import dagster as dg
 import duckdb
 
 from orchestration.assets.land import land_extract_drops
+from orchestration.assets.resources import WarehouseRunLock
 from orchestration.definitions import defs
 from orchestration.demo.generate import generate
 from orchestration.demo.simulation import DemoConfig
 from tests.conftest import REPO, clean_env
 
+RESOURCES = {"run_lock": WarehouseRunLock()}
 FEW_DAYS = DemoConfig(seed=11, start=dt.date(2024, 1, 8), days=3)
 
 
@@ -43,7 +45,7 @@ def test_definitions_load_with_layers_wired_in_order():
 def test_landing_materializes_every_raw_table(monkeypatch, tmp_path):
     _env(monkeypatch, tmp_path)
     truth = generate(FEW_DAYS, tmp_path / "landing", tmp_path / "truth.json", progress=lambda m: None)
-    result = dg.materialize([land_extract_drops], instance=dg.DagsterInstance.ephemeral())
+    result = dg.materialize([land_extract_drops], instance=dg.DagsterInstance.ephemeral(), resources=RESOURCES)
     assert result.success
     mats = {e.asset_key.to_user_string(): e.event_specific_data.materialization.metadata
             for e in result.get_asset_materialization_events()}
@@ -59,7 +61,7 @@ def test_landing_materializes_every_raw_table(monkeypatch, tmp_path):
 def test_a_rejected_file_fails_its_landing_check_and_names_the_file(monkeypatch, tmp_path):
     _env(monkeypatch, tmp_path)
     generate(FEW_DAYS, tmp_path / "landing", tmp_path / "truth.json", inject=True, progress=lambda m: None)
-    result = dg.materialize([land_extract_drops], instance=dg.DagsterInstance.ephemeral(), raise_on_error=False)
+    result = dg.materialize([land_extract_drops], instance=dg.DagsterInstance.ephemeral(), resources=RESOURCES, raise_on_error=False)
     checks = {e.event_specific_data.asset_key.path[1]: e.event_specific_data for e in result.all_events
               if e.event_type_value == "ASSET_CHECK_EVALUATION"}
     assert len(checks) == 10

@@ -24,7 +24,7 @@ DAYS = 0.04  # 15 days: enough for every check, quick enough for CI
 def serving_fingerprint(settings) -> dict:
     """Bytes of the serving DuckDB file and of every Parquet export it points to."""
     out = {"duckdb": hashlib.sha256(settings.serving_path.read_bytes()).hexdigest(),
-           "parquet_target": os.readlink(settings.parquet_dir)}
+           "release": os.readlink(settings.serving_dir / "current")}
     for path in sorted(settings.parquet_dir.iterdir()):
         out[path.name] = hashlib.sha256(path.read_bytes()).hexdigest()
     return out

@@ -4,6 +4,7 @@ from functools import lru_cache
 
 import dagster as dg
 
+from orchestration.assets.resources import WarehouseRunLock
 from orchestration.checks.gates import gate_checks
 from orchestration.settings import load_settings
 
@@ -18,8 +19,8 @@ def gate_runner(settings):
 
 def _make_check(name: str, asset: tuple[str, ...], description: str, gate: str):
     @dg.asset_check(asset=dg.AssetKey(list(asset)), name=name, description=description, blocking=True,
-                    pool="warehouse", metadata={"gate": gate})
-    def _check(context: dg.AssetCheckExecutionContext) -> dg.AssetCheckResult:
+                    metadata={"gate": gate})
+    def _check(context: dg.AssetCheckExecutionContext, run_lock: WarehouseRunLock) -> dg.AssetCheckResult:
         settings = load_settings()
         result = gate_runner(settings).run(name)
         (context.log.info if result.success else context.log.error)(result.message)

@@ -13,6 +13,7 @@ from collections import defaultdict
 
 import dagster as dg
 
+from orchestration.assets.resources import WarehouseRunLock
 from orchestration.contract import load_contract
 from orchestration.land.loader import land, quarantine_since
 from orchestration.land.validate import RowRules
@@ -52,14 +53,17 @@ def raw_asset_key(extract: str) -> dg.AssetKey:
         for name in CONTRACT.extracts
     ],
     can_subset=False,
-    pool="warehouse",  # DuckDB allows one writing process: every step touching the warehouse queues here
 )
-def land_extract_drops(context: dg.AssetExecutionContext):
+def land_extract_drops(context: dg.AssetExecutionContext, run_lock: WarehouseRunLock):
     """Land every new file under the landing folder into raw.<extract>, with ledger and quarantine."""
     settings = load_settings()
     report = land(settings.landing_dir, settings.warehouse_path, settings.city_tz, progress=context.log.info,
-                  rules=RowRules.from_settings(settings))
+                  rules=RowRules.from_settings(settings), settle_seconds=settings.settle_seconds)
     context.log.info("\n" + report.summary())
+    if report.waiting:
+        context.log.warning(f"{len(report.waiting)} file(s) changed within the last {settings.settle_seconds:.0f} s "
+                            f"({settings.setting_name('settle_seconds')}) are left for the next run: "
+                            + ", ".join(report.waiting[:20]))
     per = report.per_extract()
     state = quarantine_since(settings.warehouse_path, last_published_at(settings))
     rejected = defaultdict(list)

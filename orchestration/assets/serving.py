@@ -3,7 +3,9 @@
 import dagster as dg
 
 from orchestration.assets.checks import gate_runner
+from orchestration.assets.resources import WarehouseRunLock
 from orchestration.assets.transform import dbt_core, dbt_metrics
+from orchestration.runlock import assert_audited
 from orchestration.serving.publish import publish
 from orchestration.settings import load_settings
 
@@ -11,12 +13,12 @@ SERVED = [k for k in [*dbt_core.keys, *dbt_metrics.keys] if k.path[0] in ("marts
 
 
 @dg.asset(key=["serving", "published_marts"], group_name="serving", deps=SERVED, kinds={"duckdb", "parquet"},
-          pool="warehouse",
           description="The serving DuckDB file (storage v1.0.0, readable by DuckDB 1.x BI drivers) and Parquet "
                       "exports of every mart, swapped in atomically after the quality gate; with "
                       "ALT911_PUBLISH_POSTGRES=true, also the marts and public_marts schemas of a PostgreSQL server.")
-def published_marts(context: dg.AssetExecutionContext) -> dg.MaterializeResult:
+def published_marts(context: dg.AssetExecutionContext, run_lock: WarehouseRunLock) -> dg.MaterializeResult:
     settings = load_settings()
+    assert_audited(settings)  # the warehouse is exactly what this run's gates passed
     manifest = publish(settings, context.run.run_id)
     gate_runner(settings).render_latest_docs()  # the quality report of this, passing, run
     if settings.publish_postgres:

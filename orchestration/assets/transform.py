@@ -8,7 +8,10 @@ from typing import Any, Mapping
 import dagster as dg
 from dagster_dbt import DagsterDbtTranslator, DbtCliResource, DbtProject, dbt_assets
 
+from orchestration.assets.resources import WarehouseRunLock
 from orchestration.dbt import DBT_PROFILES_DIR, DBT_PROJECT_DIR, build_args, dbt_env, dbt_executable, ensure_manifest
+from orchestration.runlock import record_warehouse_written
+from orchestration.settings import load_settings
 
 ensure_manifest()
 DBT_PROJECT = DbtProject(project_dir=DBT_PROJECT_DIR, profiles_dir=DBT_PROFILES_DIR)
@@ -28,18 +31,19 @@ class LayerTranslator(DagsterDbtTranslator):
 def _build(context: dg.AssetExecutionContext, dbt: DbtCliResource):
     os.environ.update(dbt_env())  # warehouse path, time zone and program from the settings module
     yield from dbt.cli(build_args(), context=context).stream()
+    record_warehouse_written(load_settings())  # the gates after this step only read: publish checks it
 
 
 @dbt_assets(manifest=DBT_PROJECT.manifest_path, project=DBT_PROJECT, exclude=METRICS_SELECTION,
-            name="dbt_core", dagster_dbt_translator=LayerTranslator(), pool="warehouse")
-def dbt_core(context: dg.AssetExecutionContext, dbt: DbtCliResource):
+            name="dbt_core", dagster_dbt_translator=LayerTranslator())
+def dbt_core(context: dg.AssetExecutionContext, dbt: DbtCliResource, run_lock: WarehouseRunLock):
     """`dbt build` of seeds, staging, intermediate and the fact tables, with their tests."""
     yield from _build(context, dbt)
 
 
 @dbt_assets(manifest=DBT_PROJECT.manifest_path, project=DBT_PROJECT, select=METRICS_SELECTION,
-            name="dbt_metrics", dagster_dbt_translator=LayerTranslator(), pool="warehouse")
-def dbt_metrics(context: dg.AssetExecutionContext, dbt: DbtCliResource):
+            name="dbt_metrics", dagster_dbt_translator=LayerTranslator())
+def dbt_metrics(context: dg.AssetExecutionContext, dbt: DbtCliResource, run_lock: WarehouseRunLock):
     """`dbt build` of the metric marts, with their tests and contracts."""
     yield from _build(context, dbt)
 

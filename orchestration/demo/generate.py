@@ -96,6 +96,19 @@ def claim_for_demo(data_dir: Path, landing_dir: Path, warehouse_path: Path) -> N
 
     The demo only ever removes what an earlier demo wrote (listed in the marker file). A landing file it
     did not write, or a warehouse in a folder the demo never used, means real data: nothing is touched."""
+    landing_dir, warehouse_path = Path(landing_dir), Path(warehouse_path)
+    present = check_demo_may_use(data_dir, landing_dir, warehouse_path)
+    for rel in present:
+        (landing_dir / rel).unlink()
+    for folder in sorted((p for p in landing_dir.rglob("*") if p.is_dir()), key=lambda p: -len(p.parts)):
+        folder.rmdir()
+    for suffix in ("", ".wal"):
+        warehouse_path.with_name(warehouse_path.name + suffix).unlink(missing_ok=True)
+
+
+def check_demo_may_use(data_dir: Path, landing_dir: Path, warehouse_path: Path) -> set[str]:
+    """Raise DemoRefused unless every landing file and the warehouse are an earlier demo's (nothing is
+    written); returns the landing files an earlier demo wrote."""
     data_dir, landing_dir, warehouse_path = Path(data_dir), Path(landing_dir), Path(warehouse_path)
     marker = data_dir / DEMO_MARKER
     owned = set(json.loads(marker.read_text(encoding="utf-8"))["landing_files"]) if marker.exists() else set()
@@ -110,12 +123,7 @@ def claim_for_demo(data_dir: Path, landing_dir: Path, warehouse_path: Path) -> N
         raise DemoRefused(
             f"{warehouse_path} was not built by the demo; the demo never replaces a real warehouse. "
             "Run it with another data folder: ALT911_DATA_DIR=data/demo make demo")
-    for rel in present:
-        (landing_dir / rel).unlink()
-    for folder in sorted((p for p in landing_dir.rglob("*") if p.is_dir()), key=lambda p: -len(p.parts)):
-        folder.rmdir()
-    for suffix in ("", ".wal"):
-        warehouse_path.with_name(warehouse_path.name + suffix).unlink(missing_ok=True)
+    return present
 
 
 def record_demo_files(data_dir: Path, landing_dir: Path) -> None:

@@ -50,6 +50,7 @@ class FileResult:
 class LandingReport:
     landed: list[FileResult] = field(default_factory=list)
     skipped: list[str] = field(default_factory=list)  # already landed (same checksum)
+    waiting: list[str] = field(default_factory=list)  # changed within the settle time: left for the next run
     rejected: list[FileRejected] = field(default_factory=list)
     table_rows: dict[str, int] = field(default_factory=dict)  # rows in each raw table afterwards
     # per extract: earliest and latest value of its first timestamp column among the rows loaded now
@@ -75,8 +76,10 @@ class LandingReport:
     def summary(self) -> str:
         lines = [_table(self.per_extract(), self.table_rows, self.date_ranges),
                  f"{len(self.landed)} file(s) landed, {len(self.skipped)} already landed (skipped), "
-                 f"{len(self.rejected)} rejected, in {self.seconds:.1f} s"]
+                 f"{len(self.rejected)} rejected, {len(self.waiting)} left for the next run "
+                 f"(changed within the settle time), in {self.seconds:.1f} s"]
         lines += [f"  REJECTED {rej.path}: {rej.problem}" for rej in self.rejected]
+        lines += [f"  WAITING  {rel}: changed moments ago (still being written?)" for rel in self.waiting]
         return "\n".join(lines)
 
 
@@ -244,13 +247,56 @@ def _drop_extracted_at(folder: Path, manifest: dict | None) -> dt.datetime | Non
         return None
 
 
-def discover(landing_dir: Path) -> tuple[list[_Candidate], list[FileRejected]]:
-    """Every data file under the landing folder, oldest drop first."""
-    candidates, rejected = [], []
+def _walk(landing_dir: Path, rejected: list[FileRejected]) -> list[tuple[Path, str]]:
+    """(path, path relative to the landing folder) of every visible file. Symlinks are followed only to a
+    place inside the landing folder (a file reached twice counts once, by its real path); a symlink out
+    of it, or a broken one, is rejected and named, never silently skipped or read."""
+    root = landing_dir.resolve()
+    found: dict[str, Path] = {}
+    seen_dirs: set[Path] = set()
+
+    def visit(folder: Path) -> None:
+        real = folder.resolve()
+        if real in seen_dirs:
+            return
+        seen_dirs.add(real)
+        try:
+            entries = sorted(folder.iterdir())
+        except OSError as exc:
+            rejected.append(FileRejected(folder, f"unreadable folder: {exc.strerror or exc}"))
+            return
+        for entry in entries:
+            if entry.name.startswith((".", "_")):
+                continue  # manifests, hidden files and partial uploads ("_tmp...") are not extracts
+            target = entry.resolve()
+            if entry.is_symlink():
+                kind = "folder" if target.is_dir() else "file"
+                if not target.exists():
+                    rejected.append(FileRejected(entry, "broken symlink: it points to nothing"))
+                    continue
+                if target != root and root not in target.parents:
+                    rejected.append(FileRejected(entry, f"symlinked {kind} points outside the landing folder "
+                                                        f"({root}); not followed. Copy the files in instead"))
+                    continue
+            if target.is_dir():
+                visit(entry)
+            elif target.is_file():
+                found.setdefault(str(target.relative_to(root)), target)
+
+    visit(landing_dir)
+    return [(path, rel) for rel, path in sorted(found.items())]
+
+
+def discover(landing_dir: Path, settle_seconds: float = 0.0) -> tuple[list[_Candidate], list[FileRejected], list[str]]:
+    """Every data file under the landing folder, oldest drop first; rejected files and folders; files left
+    for the next run because they changed within `settle_seconds` (a writer may not have finished)."""
+    candidates, rejected, waiting = [], [], []
     manifests: dict[Path, dict | None] = {}
-    for path in sorted(p for p in landing_dir.rglob("*") if p.is_file()):
-        if any(part.startswith((".", "_")) for part in path.relative_to(landing_dir).parts):
-            continue  # manifests, hidden files and partial uploads ("_tmp...") are not extracts
+    settled_before = time.time() - settle_seconds
+    for path, rel in _walk(landing_dir, rejected):
+        if settle_seconds and path.stat().st_mtime > settled_before:
+            waiting.append(rel)
+            continue
         folder = path.parent
         if folder not in manifests:
             mpath = folder / MANIFEST_NAME
@@ -271,9 +317,9 @@ def discover(landing_dir: Path) -> tuple[list[_Candidate], list[FileRejected]]:
         if extracted_at is None:
             extracted_at = dt.datetime.fromtimestamp(path.stat().st_mtime, dt.timezone.utc).replace(tzinfo=None)
         entry = (manifest or {}).get("files", {}).get(path.name)
-        candidates.append(_Candidate(path, str(path.relative_to(landing_dir)), extracted_at, entry, date_only))
+        candidates.append(_Candidate(path, rel, extracted_at, entry, date_only))
     candidates.sort(key=lambda c: (c.extracted_at, c.rel))
-    return candidates, rejected
+    return candidates, rejected, waiting
 
 
 # ------------------------------------------------------------------------------------- landing
@@ -286,9 +332,11 @@ def land(
     batch_rows: int = 400_000,
     progress: Callable[[str], None] = print,
     rules: RowRules | None = None,
+    settle_seconds: float = 0.0,
 ) -> LandingReport:
     """Land every new file under `landing_dir` into `warehouse_path`. Returns what happened; raises only
-    for faults of the warehouse itself (a rejected file is reported, not raised)."""
+    for faults of the warehouse itself (a rejected file is reported, not raised). Files changed within
+    `settle_seconds` are left for the next run (the delivery rules are in docs/extract-contract.md)."""
     started = time.monotonic()
     contract = contract or load_contract()
     rules = rules or RowRules()
@@ -305,8 +353,10 @@ def land(
         con.execute("SET preserve_insertion_order = false")
         ensure_tables(con, contract)
         known = set(con.execute("SELECT path, checksum FROM land.file_ledger").fetchall())
-        candidates, report.rejected = discover(landing_dir)
-        progress(f"landing: {len(candidates)} file(s) under {landing_dir}")
+        candidates, report.rejected, report.waiting = discover(landing_dir, settle_seconds)
+        progress(f"landing: {len(candidates)} file(s) under {landing_dir}"
+                 + (f"; {len(report.waiting)} changed within the last {settle_seconds:.0f} s, left for the next run"
+                    if report.waiting else ""))
 
         pending: list[tuple[_Candidate, ParsedFile]] = []
         pending_rows = 0

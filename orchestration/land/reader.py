@@ -133,11 +133,13 @@ def _read_csv(path: Path, extract: Extract, data: bytes) -> pa.Table:
     except csv.Error as exc:
         raise FileRejected(path, f"truncated or malformed CSV near line {reader.line_num}: {exc}") from None
 
-    # A file cut off mid-row: no final newline and a short (or long) last row.
-    if records and not text.endswith(("\n", "\r")) and shape_errors[-1] is not None:
+    # The contract ends every row with a line end, the last one too: a file cut short right after a
+    # delimiter has the right number of fields and would load with empty values, so no line end = cut.
+    if records and not text.endswith(("\n", "\r")):
+        shape = "is incomplete" if shape_errors[-1] is not None else "has no line end"
         raise FileRejected(
-            path, f"truncated: the last row (line {lines[-1]}) is incomplete and the file does not end with a newline"
-        )
+            path, f"truncated: the last row (line {lines[-1]}) {shape}; the contract ends every row with a line "
+                  "end, so a file without one was cut short (re-send it whole)")
 
     columns = list(zip(*records)) if records else [()] * width
     arrays = {name: pa.array(columns[pos], type=pa.string()) for name, pos in zip(extract.column_names, positions)}

@@ -2,9 +2,13 @@
 
 BI tools read `serving/alt911_marts.duckdb` and `serving/parquet/<table>.parquet`, never the warehouse
 (DuckDB allows one writing process, and a BI tool holding the warehouse open would block every run).
-Publishing builds the new copy beside the old one, checks it, then swaps it in with one rename for the
-DuckDB file and one symlink switch for the Parquet folder. A reader holding the old file open keeps
-reading the old copy; nothing is ever half-replaced, and a failed run never reaches this step.
+
+Each publish writes a whole release, `serving/releases/<run id>/` (the DuckDB file, the Parquet folder
+and `published.json`), re-opens it to check it, then switches ONE pointer: the symlink `serving/current`.
+`alt911_marts.duckdb`, `parquet` and `published.json` in the serving folder are fixed symlinks into
+`current`, so the file and the Parquet folder always change together; a crash at any moment leaves
+either the old release or the new one in place, never a mix. A reader holding the old file open keeps
+reading it; a failed run never reaches this step.
 """
 
 from __future__ import annotations
@@ -23,7 +27,7 @@ from orchestration.settings import Settings
 # DuckDB 1.x drivers embedded in BI tools (ODBC, JDBC, Metabase plugin) open files in this format.
 STORAGE_VERSION = "v1.0.0"
 SERVED_SCHEMAS = ("marts", "public_marts", "reference")  # marts, suppressed public marts, code labels
-KEEP_EXPORTS = 3
+KEEP_RELEASES = 3
 
 
 def _tables(con, schema: str) -> list[str]:
@@ -32,32 +36,34 @@ def _tables(con, schema: str) -> list[str]:
         [schema]).fetchall()]
 
 
+POINTER = "current"
+FIXED_LINKS = {"alt911_marts.duckdb": "alt911_marts.duckdb", "parquet": "parquet", "published.json": "published.json"}
+
+
 def publish(settings: Settings, run_id: str) -> dict:
     """Publish the warehouse's marts to the serving copy; returns what was published."""
     serving_dir = settings.serving_dir
-    serving_dir.mkdir(parents=True, exist_ok=True)
-    exports_root = serving_dir / "exports"
-    export_dir = exports_root / run_id
-    tmp_file = serving_dir / f".{settings.serving_path.name}.{run_id}.tmp"
-    # a crashed or disk-full publish leaves its temporary copy behind: clear every one (ours only)
-    for leftover in serving_dir.glob(f".{settings.serving_path.name}.*.tmp*"):
-        leftover.unlink(missing_ok=True)
-    shutil.rmtree(export_dir, ignore_errors=True)
-    export_dir.mkdir(parents=True)
+    releases = serving_dir / "releases"
+    release = releases / run_id
+    releases.mkdir(parents=True, exist_ok=True)
+    _clear_leftovers(serving_dir, releases)
+    shutil.rmtree(release, ignore_errors=True)
+    (release / "parquet").mkdir(parents=True)
+    db_file = release / settings.serving_path.name
 
     con = duckdb.connect()
     counts: dict[str, int] = {}
     try:
         # paths as escaped literals (DuckDB takes no parameters here): a folder named O'Brien works
         con.execute(f"ATTACH {lit(str(settings.warehouse_path))} AS wh (READ_ONLY)")
-        con.execute(f"ATTACH {lit(str(tmp_file))} AS serving (STORAGE_VERSION '{STORAGE_VERSION}')")
+        con.execute(f"ATTACH {lit(str(db_file))} AS serving (STORAGE_VERSION '{STORAGE_VERSION}')")
         for schema in SERVED_SCHEMAS:
             con.execute(f"CREATE SCHEMA serving.{schema}")
             for table in _tables(con, schema):
                 con.execute(f"CREATE TABLE serving.{schema}.{table} AS SELECT * FROM wh.{schema}.{table}")
                 counts[f"{schema}.{table}"] = con.execute(f"SELECT count(*) FROM serving.{schema}.{table}").fetchone()[0]
                 if schema != "reference":
-                    con.execute(f"COPY serving.{schema}.{table} TO {lit(str(export_dir / (table + '.parquet')))} "
+                    con.execute(f"COPY serving.{schema}.{table} TO {lit(str(release / 'parquet' / (table + '.parquet')))} "
                                 "(FORMAT parquet)")
         if not any(name.startswith("marts.") for name in counts):
             raise RuntimeError("the warehouse has no marts to publish: has dbt built them?")
@@ -66,10 +72,15 @@ def publish(settings: Settings, run_id: str) -> dict:
         con.close()
 
     # Audit the new copy before it replaces anything: it opens, and holds what was written.
-    check = duckdb.connect(str(tmp_file), read_only=True)
+    check = duckdb.connect(str(db_file), read_only=True)
     try:
         for name, n in counts.items():
             got = check.execute(f"SELECT count(*) FROM {name}").fetchone()[0]
+            parquet = release / "parquet" / f"{name.split('.')[1]}.parquet"
+            if not name.startswith("reference."):
+                got_parquet = check.execute(f"SELECT count(*) FROM read_parquet({lit(str(parquet))})").fetchone()[0]
+                if got_parquet != n:
+                    raise RuntimeError(f"serving copy check failed: {parquet.name} has {got_parquet} rows, expected {n}")
             if got != n:
                 raise RuntimeError(f"serving copy check failed: {name} has {got} rows, expected {n}")
     finally:
@@ -78,17 +89,47 @@ def publish(settings: Settings, run_id: str) -> dict:
     published_at = dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")
     manifest = dict(run_id=run_id, published_at=published_at, storage_version=STORAGE_VERSION, tables=counts,
                     serving_file=str(settings.serving_path), parquet_dir=str(settings.parquet_dir))
-    (export_dir / "_published.json").write_text(json.dumps(manifest, indent=1))
+    (release / "published.json").write_text(json.dumps(manifest, indent=1))
 
-    os.replace(tmp_file, settings.serving_path)  # atomic: readers see the old file or the new one
-    link_tmp = serving_dir / f".parquet.{run_id}"
-    link_tmp.unlink(missing_ok=True)
-    os.symlink(Path("exports") / run_id, link_tmp)
-    os.replace(link_tmp, settings.parquet_dir)  # atomic switch of the Parquet folder
-    (serving_dir / "published.json").write_text(json.dumps(manifest, indent=1))
+    _switch(serving_dir, POINTER, Path("releases") / run_id)  # THE publish: one atomic rename
+    for name, target in FIXED_LINKS.items():
+        _ensure_fixed_link(serving_dir / name, Path(POINTER) / target)
 
-    # Keep a few previous exports: a reader may still be reading one.
-    old = sorted((p for p in exports_root.iterdir() if p.is_dir() and p.name != run_id), key=lambda p: p.stat().st_mtime)
-    for stale in old[: max(0, len(old) - (KEEP_EXPORTS - 1))]:  # keep the newest KEEP_EXPORTS, this one included
+    # Keep a few previous releases: a reader may still be reading one.
+    old = sorted((p for p in releases.iterdir() if p.is_dir() and p.name != run_id), key=lambda p: p.stat().st_mtime)
+    for stale in old[: max(0, len(old) - (KEEP_RELEASES - 1))]:  # keep the newest KEEP_RELEASES, this one included
         shutil.rmtree(stale, ignore_errors=True)
+    shutil.rmtree(serving_dir / "exports", ignore_errors=True)  # the layout before releases/
     return manifest
+
+
+def _switch(folder: Path, name: str, target: Path) -> None:
+    """Point the symlink folder/name at target, atomically (a new link renamed over the old one)."""
+    tmp = folder / f".{name}.{os.getpid()}.tmp"
+    tmp.unlink(missing_ok=True)
+    os.symlink(target, tmp)
+    os.replace(tmp, folder / name)
+
+
+def _ensure_fixed_link(path: Path, target: Path) -> None:
+    """serving/alt911_marts.duckdb -> current/alt911_marts.duckdb, and the like; written once (an older
+    layout's real file or folder is replaced by the link)."""
+    if path.is_symlink() and Path(os.readlink(path)) == target:
+        return
+    if path.is_dir() and not path.is_symlink():
+        shutil.rmtree(path)
+    _switch(path.parent, path.name, target)
+
+
+def _clear_leftovers(serving_dir: Path, releases: Path) -> None:
+    """What a crashed or disk-full publish left: temporary links and files, and releases never switched
+    in (no published.json). The current release and the ones kept for readers stay."""
+    for leftover in serving_dir.glob(".*.tmp*"):
+        if leftover.is_dir() and not leftover.is_symlink():
+            shutil.rmtree(leftover, ignore_errors=True)
+        else:
+            leftover.unlink(missing_ok=True)
+    current = (serving_dir / POINTER).resolve() if (serving_dir / POINTER).is_symlink() else None
+    for release in releases.iterdir():
+        if release.resolve() != current and not (release / "published.json").exists():
+            shutil.rmtree(release, ignore_errors=True)
