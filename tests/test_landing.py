@@ -374,3 +374,38 @@ def test_one_bad_file_or_manifest_is_rejected_alone_and_the_others_land(tmp_path
     # the good files land (a drop whose manifest is rejected lands by its folder's date, unchecked)
     assert sorted(r.path for r in report.landed) == [str(good.relative_to(landing)), "2024-01-11/cad_calls_20240111.csv"]
     assert ("2024-01-12/cad_calls_20240112.csv",) in sql(tmp_path / "w.duckdb", "select path from land.rejected_files")
+
+
+def test_a_resend_cut_right_after_a_delimiter_is_rejected_and_the_stored_row_kept(tmp_path):
+    """Failure 4: a re-send cut just after the last delimiter has the right number of fields, so it
+    landed and replaced a stored closed_at with NULL. No line end after the last row now means cut."""
+    header = ",".join(CONTRACT.extracts["cad_incidents"].column_names)
+    row = "I1,2024-01-09T08:00:00-05:00,911_dispatch,WELFARE CHECK,,,,,,,,,,"
+    write(tmp_path / "landing" / "2024-01-10" / "cad_incidents_20240110.csv",
+          f"{header}\n{row}2024-01-09T09:00:00-05:00\n")
+    cut = write(tmp_path / "landing" / "2024-01-11" / "cad_incidents_20240111.csv", f"{header}\n{row}")
+    report = land(tmp_path / "landing", tmp_path / "w.duckdb", TZ, progress=quiet)
+    assert [r.path for r in report.rejected] == [cut]
+    assert "truncated: the last row (line 2) has no line end" in report.rejected[0].problem
+    assert sql(tmp_path / "w.duckdb", "select closed_at::varchar from raw.cad_incidents") == [("2024-01-09 14:00:00",)]
+
+
+def test_symlinks_are_followed_only_inside_the_landing_folder_and_skips_are_named(tmp_path):
+    """Failure 7/9: a symlinked drop folder was silently skipped, and a symlink out of the landing folder
+    was read. Inside: followed (a file reached twice lands once). Outside or broken: rejected by name."""
+    landing = tmp_path / "landing"
+    write(landing / "2024-01-10" / "cad_calls_20240110.csv", CALLS_HEADER + "C1,I1,2024-01-09T10:00:00-05:00,911\n")
+    (landing / "latest").symlink_to(landing / "2024-01-10")  # the same drop again, by another name
+    outside = write(tmp_path / "elsewhere" / "2024-01-11" / "cad_calls_20240111.csv",
+                    CALLS_HEADER + "C2,I2,2024-01-10T10:00:00-05:00,911\n")
+    (landing / "2024-01-11").symlink_to(outside.parent)  # a drop folder mounted from outside
+    (landing / "2024-01-10" / "cad_calls_20240110_2.csv").symlink_to(outside)  # a file link out
+    (landing / "2024-01-10" / "cad_calls_20240110_3.csv").symlink_to(tmp_path / "gone.csv")
+    report = land(landing, tmp_path / "w.duckdb", TZ, progress=quiet)
+    assert [r.path for r in report.landed] == ["2024-01-10/cad_calls_20240110.csv"]
+    problems = {r.path.name: r.problem for r in report.rejected}
+    assert set(problems) == {"2024-01-11", "cad_calls_20240110_2.csv", "cad_calls_20240110_3.csv"}
+    assert problems["2024-01-11"].startswith("symlinked folder points outside the landing folder")
+    assert problems["cad_calls_20240110_2.csv"].startswith("symlinked file points outside the landing folder")
+    assert problems["cad_calls_20240110_3.csv"] == "broken symlink: it points to nothing"
+    assert sql(tmp_path / "w.duckdb", "select call_id from raw.cad_calls") == [("C1",)]
