@@ -13,13 +13,13 @@ from orchestration.settings import load_settings
 
 SETTINGS = load_settings()
 
-main_schedule = dg.ScheduleDefinition(
-    name="main_schedule",
-    job=main_job,
-    cron_schedule=SETTINGS.schedule_cron,
-    execution_timezone=SETTINGS.city_tz,
-    description=f"Runs the main job on cron '{SETTINGS.schedule_cron}' ({SETTINGS.city_tz}); ALT911_SCHEDULE_CRON changes it.",
-)
+@dg.schedule(job=main_job, cron_schedule=SETTINGS.schedule_cron, execution_timezone=SETTINGS.city_tz,
+             description=f"Runs the main job on cron '{SETTINGS.schedule_cron}' ({SETTINGS.city_tz}); "
+                         "ALT911_SCHEDULE_CRON changes it.")
+def main_schedule(context: dg.ScheduleEvaluationContext):
+    # a run that died holding the warehouse would keep Dagster's run queue waiting: clean up first
+    recover_if_crashed(load_settings(), context.instance, log=context.log.warning)
+    return dg.RunRequest()
 
 
 @dg.sensor(job=main_job, minimum_interval_seconds=SETTINGS.sensor_interval_seconds,
@@ -29,9 +29,7 @@ def landing_folder_sensor(context: dg.SensorEvaluationContext):
     settings = load_settings()
     if not settings.landing_dir.is_dir():
         return dg.SkipReason(f"landing folder {settings.landing_dir} does not exist yet")
-    recovered = recover_if_crashed(settings, context.instance, log=context.log.warning)
-    if recovered:
-        context.log.warning("recovered from a crashed run: " + "; ".join(recovered))
+    recover_if_crashed(settings, context.instance, log=context.log.warning)
     # files still settling are not "seen" yet, so the sensor fires again once they have settled
     candidates, _, _ = discover(settings.landing_dir, settings.settle_seconds)
     seen = json.loads(context.cursor) if context.cursor else {}

@@ -106,6 +106,7 @@ def test_the_preview_shows_the_parsed_date_range_before_writing(tmp_path):
     text = preview(mapping("smalltown_police_log"), POLICE, "America/New_York")
     assert "== cad_incidents: 8 rows" in text
     assert "UTC 2005-09-16 18:00:00 .. 2021-11-07 06:20:00" in text  # the 2005 typo shows before anything lands
+    assert " | (sensitive) | " in text  # the address column is masked in the first rows
     assert not any(tmp_path.iterdir())
 
 

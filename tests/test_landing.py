@@ -409,3 +409,17 @@ def test_symlinks_are_followed_only_inside_the_landing_folder_and_skips_are_name
     assert problems["cad_calls_20240110_2.csv"].startswith("symlinked file points outside the landing folder")
     assert problems["cad_calls_20240110_3.csv"] == "broken symlink: it points to nothing"
     assert sql(tmp_path / "w.duckdb", "select call_id from raw.cad_calls") == [("C1",)]
+
+
+def test_integers_are_digits_only_never_rounded_or_read_as_hex_or_exponent(tmp_path):
+    """Failure 7: integers "3.7", "0x2", "1e0" loaded as 4, 2 and 1. Now each is quarantined by name."""
+    header = ",".join(CONTRACT.extracts["cad_incidents"].column_names)
+    rows = [f"I{n},2024-01-09T08:00:00-05:00,911_dispatch,WELFARE CHECK,,{priority},,,,,,,,"
+            for n, priority in enumerate(["3.7", "0x2", "1e0", "2", "-1"])]
+    write(tmp_path / "landing" / "2024-01-10" / "cad_incidents_20240110.csv", header + "\n" + "\n".join(rows) + "\n")
+    report = land(tmp_path / "landing", tmp_path / "w.duckdb", TZ, progress=quiet)
+    assert (report.landed[0].rows_loaded, report.landed[0].rows_quarantined) == (2, 3)
+    assert sql(tmp_path / "w.duckdb", "select incident_number, priority from raw.cad_incidents order by 1") == [
+        ("I3", 2), ("I4", -1)]
+    reasons = sql(tmp_path / "w.duckdb", "select line, reason from land.quarantine order by line")
+    assert [line for line, _ in reasons] == [2, 3, 4] and all(r.startswith("priority:") for _, r in reasons)

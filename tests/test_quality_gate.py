@@ -9,6 +9,8 @@ import hashlib
 import json
 import os
 import re
+import subprocess
+import time
 
 import dagster as dg
 import duckdb
@@ -182,3 +184,45 @@ def test_schedule_and_sensor_ticks(tmp_path, monkeypatch):
         (drop / "cad_incidents_20240108.csv").write_text("y\n")
         fourth = landing_folder_sensor.evaluate_tick(dg.build_sensor_context(instance=instance, cursor=second.cursor))
         assert len(fourth.run_requests) == 1 and fourth.run_requests[0].tags["alt911/new_files"] == "1"
+
+
+def test_the_sensor_waits_for_files_to_settle(tmp_path, monkeypatch):
+    monkeypatch.setenv("ALT911_DATA_DIR", str(tmp_path))
+    monkeypatch.setenv("ALT911_SETTLE_SECONDS", "3600")
+    from orchestration.automation import landing_folder_sensor
+
+    drop = tmp_path / "landing" / "2024-01-08"
+    drop.mkdir(parents=True)
+    (drop / "cad_calls_20240108.csv").write_text("x\n")
+    with dg.instance_for_test() as instance:
+        young = landing_folder_sensor.evaluate_tick(dg.build_sensor_context(instance=instance, cursor=None))
+        assert not young.run_requests and "no new" in young.skip_message
+        old = time.time() - 7200
+        os.utime(drop / "cad_calls_20240108.csv", (old, old))
+        settled = landing_folder_sensor.evaluate_tick(dg.build_sensor_context(instance=instance, cursor=young.cursor))
+        assert len(settled.run_requests) == 1
+
+
+def test_a_schedule_tick_recovers_a_crashed_run(tmp_path, monkeypatch):
+    """A run killed while holding the warehouse left a child process and a STARTED run behind; the next
+    schedule tick (the daemon's, with no run of ours in between) cleans both up."""
+    monkeypatch.setenv("ALT911_DATA_DIR", str(tmp_path))
+    from orchestration.automation import main_schedule
+    from dagster._core.test_utils import create_run_for_test
+
+    from orchestration.runlock import TOKEN_ENV
+
+    orphan = subprocess.Popen(["sleep", "600"], env={**os.environ, TOKEN_ENV: "dead-run-token"})
+    try:
+        with dg.instance_for_test() as instance:
+            dead = create_run_for_test(instance, job_name="main_job", status=dg.DagsterRunStatus.STARTED)
+            (tmp_path / "run.lock").write_text(json.dumps(dict(pid=999999, host="h", run_id=dead.run_id, command="land",
+                                                               token="dead-run-token", started_at="earlier")))
+            tick = main_schedule.evaluate_tick(dg.build_schedule_context(
+                instance=instance, scheduled_execution_time=dt.datetime(2024, 1, 8, 10, tzinfo=dt.timezone.utc)))
+            assert len(tick.run_requests) == 1
+            assert orphan.wait(timeout=20) == -9  # the dead run's child was killed
+            assert instance.get_run_by_id(dead.run_id).status == dg.DagsterRunStatus.FAILURE
+            assert (tmp_path / "run.lock").read_text() == ""  # and the lock names no one now
+    finally:
+        orphan.kill()

@@ -29,8 +29,15 @@ class LayerTranslator(DagsterDbtTranslator):
 
 
 def _build(context: dg.AssetExecutionContext, dbt: DbtCliResource):
+    # dagster-dbt hands dbt this process's environment: the settings go in for the build, and come out
+    # after it, so a long-lived process (the CLI, a test) keeps none of them
+    saved = dict(os.environ)
     os.environ.update(dbt_env())  # warehouse path, time zone and program from the settings module
-    yield from dbt.cli(build_args(), context=context).stream()
+    try:
+        yield from dbt.cli(build_args(), context=context).stream()
+    finally:
+        os.environ.clear()
+        os.environ.update(saved)
     record_warehouse_written(load_settings())  # the gates after this step only read: publish checks it
 
 

@@ -164,6 +164,7 @@ def render_markdown(contract: Contract | None = None) -> str:
         f"- **Empty values:** {', '.join(repr(t) for t in contract.null_tokens)} are read as empty.",
         f"- **Naming:** {f['naming']}",
         f"- **Versions:** {f['versions']}",
+        f"- **Delivery:** {f['delivery']}",
         "",
         "## Timestamps",
         "",

@@ -259,8 +259,9 @@ def report_dict(report: MappingReport) -> dict:
 
 
 def preview(mapping: Mapping, source: Path, city_tz: str, rows: int = 5) -> str:
-    """What the mapping would write, before it writes: first rows, null share per column, and the
-    date range of every timestamp column as landing will read it (a wrong century shows here)."""
+    """What the mapping would write, before it writes: first rows (sensitive columns masked), null share
+    per column, and the date range of every timestamp column as landing will read it (a wrong century
+    shows here)."""
     contract = load_contract()
     con = _open_export(mapping, source, city_tz)
     try:
@@ -271,7 +272,9 @@ def preview(mapping: Mapping, source: Path, city_tz: str, rows: int = 5) -> str:
             con.execute(f"CREATE OR REPLACE TEMP TABLE preview AS {final}")
             total = con.execute("SELECT count(*) FROM preview").fetchone()[0]
             lines.append(f"== {extract.name}: {total:,} rows")
-            head = con.execute(f"SELECT * EXCLUDE (_row) FROM preview ORDER BY _row LIMIT {rows}").fetchall()
+            # sensitive columns (names, addresses, narratives) never reach a terminal or a log
+            shown = ", ".join("'(sensitive)'" if c.sensitive else q(c.name) for c in extract.columns)
+            head = con.execute(f"SELECT {shown} FROM preview ORDER BY _row LIMIT {rows}").fetchall()
             lines += ["   " + " | ".join("" if v is None else str(v) for v in r) for r in head]
             for c in extract.columns:
                 nulls = con.execute(f"SELECT count(*) FILTER (WHERE {q(c.name)} IS NULL) FROM preview").fetchone()[0]
