@@ -13,6 +13,7 @@ from orchestration.settings import load_settings
 
 SETTINGS = load_settings()
 
+
 @dg.schedule(job=main_job, cron_schedule=SETTINGS.schedule_cron, execution_timezone=SETTINGS.city_tz,
              description=f"Runs the main job on cron '{SETTINGS.schedule_cron}' ({SETTINGS.city_tz}); "
                          "ALT911_SCHEDULE_CRON changes it.")

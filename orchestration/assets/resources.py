@@ -16,5 +16,6 @@ class WarehouseRunLock(dg.ConfigurableResource):
     @contextmanager
     def yield_for_execution(self, context: dg.InitResourceContext):
         log = context.log.info if context.log else print
-        with hold_run_lock(load_settings(), run_id=context.run.run_id if context.run else None, instance=context.instance, log=log):
+        run_id = context.run.run_id if context.run else None
+        with hold_run_lock(load_settings(), run_id=run_id, instance=context.instance, log=log):
             yield self
