@@ -25,7 +25,7 @@ import json, os, resource, sys, time
 sys.path.insert(0, {repo!r})
 from pathlib import Path
 data = Path({data!r})
-os.environ.update(ALT911_DATA_DIR=str(data), ALT911_DEMO="true")
+os.environ.update(ALT911_DATA_DIR=str(data), ALT911_DEMO="true", ALT911_SETTLE_SECONDS="0")  # drops written just now
 landing = data / "landing"
 if not landing.exists() or not any(landing.iterdir()):
     from orchestration.demo.generate import generate
