@@ -54,7 +54,8 @@ def publish(settings: Settings, run_id: str) -> dict:
     con = duckdb.connect()
     counts: dict[str, int] = {}
     try:
-        # paths as escaped literals (DuckDB takes no parameters here): a folder named O'Brien works
+        # paths are parameters wherever DuckDB takes them; ATTACH takes none, so there they are escaped
+        # literals: a folder named O'Brien works
         con.execute(f"ATTACH {lit(str(settings.warehouse_path))} AS wh (READ_ONLY)")
         con.execute(f"ATTACH {lit(str(db_file))} AS serving (STORAGE_VERSION '{STORAGE_VERSION}')")
         for schema in SERVED_SCHEMAS:
@@ -63,8 +64,8 @@ def publish(settings: Settings, run_id: str) -> dict:
                 con.execute(f"CREATE TABLE serving.{schema}.{table} AS SELECT * FROM wh.{schema}.{table}")
                 counts[f"{schema}.{table}"] = con.execute(f"SELECT count(*) FROM serving.{schema}.{table}").fetchone()[0]
                 if schema != "reference":
-                    con.execute(f"COPY serving.{schema}.{table} TO {lit(str(release / 'parquet' / (table + '.parquet')))} "
-                                "(FORMAT parquet)")
+                    con.execute(f"COPY serving.{schema}.{table} TO ? (FORMAT parquet)",
+                                [str(release / "parquet" / f"{table}.parquet")])
         if not any(name.startswith("marts.") for name in counts):
             raise RuntimeError("the warehouse has no marts to publish: has dbt built them?")
         con.execute("DETACH serving")
@@ -78,7 +79,7 @@ def publish(settings: Settings, run_id: str) -> dict:
             got = check.execute(f"SELECT count(*) FROM {name}").fetchone()[0]
             parquet = release / "parquet" / f"{name.split('.')[1]}.parquet"
             if not name.startswith("reference."):
-                got_parquet = check.execute(f"SELECT count(*) FROM read_parquet({lit(str(parquet))})").fetchone()[0]
+                got_parquet = check.execute("SELECT count(*) FROM read_parquet(?)", [str(parquet)]).fetchone()[0]
                 if got_parquet != n:
                     raise RuntimeError(f"serving copy check failed: {parquet.name} has {got_parquet} rows, expected {n}")
             if got != n:
