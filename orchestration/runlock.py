@@ -47,7 +47,6 @@ class _Held:
     path: Path
     fd: int
     info: dict
-    depth: int = 1
     written_stamp: tuple | None = None  # the warehouse file as this run's last write left it
     recovered: list[str] = field(default_factory=list)
 
@@ -97,14 +96,10 @@ def hold_run_lock(settings: Settings, run_id: str | None = None, instance=None, 
     path = lock_path(settings)
     held = _HELD.get(path)
     if held is not None:  # the CLI took it; the Dagster run inside the same process records its id
-        held.depth += 1
         if run_id and not held.info.get("run_id"):
             held.info["run_id"] = run_id
             _write_info(held.fd, held.info)
-        try:
-            yield held
-        finally:
-            held.depth -= 1
+        yield held
         return
 
     path.parent.mkdir(parents=True, exist_ok=True)
