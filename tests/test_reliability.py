@@ -166,7 +166,7 @@ def _consistent(serving: Path) -> int:
     assert serving.joinpath("alt911_marts.duckdb").resolve().parent == release
     assert serving.joinpath("parquet").resolve().parent == release
     manifest = json.loads(serving.joinpath("published.json").read_text())
-    assert release.name == manifest["run_id"]
+    assert release.name.startswith(manifest["run_id"] + "-")
     con = duckdb.connect(str(serving / "alt911_marts.duckdb"), read_only=True)
     rows = con.execute("select count(*) from marts.mart_x").fetchone()[0]
     parquet = con.execute(f"select count(*) from read_parquet('{serving / 'parquet' / 'mart_x.parquet'}')").fetchone()[0]
@@ -205,7 +205,7 @@ def test_a_publish_killed_at_any_moment_leaves_file_and_parquet_in_step(tmp_path
     publish(settings, "run-last")  # what the kills left behind is cleared, and the next publish works
     assert _consistent(settings.serving_dir) == 1009  # run-last publishes the last warehouse written
     releases = sorted(p.name for p in (settings.serving_dir / "releases").iterdir())
-    assert "run-last" in releases and len(releases) <= 3
+    assert any(r.startswith("run-last-") for r in releases) and len(releases) <= 3
     assert not list(settings.serving_dir.glob(".*tmp*"))
 
 
@@ -260,3 +260,18 @@ def test_a_file_still_being_written_waits_for_the_next_run(tmp_path):
     time.sleep(2.2)
     after = land(landing, tmp_path / "wh.duckdb", "America/New_York", progress=lambda m: None, settle_seconds=2)
     assert not after.waiting and [(r.rows_read, r.rows_loaded) for r in after.landed] == [(40, 40)]
+
+
+def test_a_retried_publish_never_rewrites_the_release_readers_use(tmp_path):
+    """The publish step is retried within one run (e.g. after PostgreSQL failed past the switch): the
+    release BI is reading stays whole while the retry writes its own."""
+    settings = load_settings(data_dir=tmp_path)
+    _small_warehouse(settings.warehouse_path, 5)
+    publish(settings, "run-1")
+    reader = duckdb.connect(str(settings.serving_path), read_only=True)
+    first = settings.serving_dir.joinpath("current").resolve()
+    publish(settings, "run-1")  # the retry
+    assert first.is_dir() and (first / "parquet" / "mart_x.parquet").exists()
+    assert reader.execute("select count(*) from marts.mart_x").fetchone()[0] == 5
+    reader.close()
+    assert settings.serving_dir.joinpath("current").resolve() != first and _consistent(settings.serving_dir) == 5

@@ -3,7 +3,7 @@
 BI tools read `serving/alt911_marts.duckdb` and `serving/parquet/<table>.parquet`, never the warehouse
 (DuckDB allows one writing process, and a BI tool holding the warehouse open would block every run).
 
-Each publish writes a whole release, `serving/releases/<run id>/` (the DuckDB file, the Parquet folder
+Each publish writes a whole release, `serving/releases/<run id>-<time>/` (the DuckDB file, the Parquet folder
 and `published.json`), re-opens it to check it, then switches ONE pointer: the symlink `serving/current`.
 `alt911_marts.duckdb`, `parquet` and `published.json` in the serving folder are fixed symlinks into
 `current`, so the file and the Parquet folder always change together; a crash at any moment leaves
@@ -44,10 +44,10 @@ def publish(settings: Settings, run_id: str) -> dict:
     """Publish the warehouse's marts to the serving copy; returns what was published."""
     serving_dir = settings.serving_dir
     releases = serving_dir / "releases"
-    release = releases / run_id
     releases.mkdir(parents=True, exist_ok=True)
     _clear_leftovers(serving_dir, releases)
-    shutil.rmtree(release, ignore_errors=True)
+    # a new folder every time: a retried publish step never rewrites the release readers are using
+    release = releases / f"{run_id}-{dt.datetime.now(dt.timezone.utc):%Y%m%dT%H%M%S%f}"
     (release / "parquet").mkdir(parents=True)
     db_file = release / settings.serving_path.name
 
@@ -92,12 +92,12 @@ def publish(settings: Settings, run_id: str) -> dict:
                     serving_file=str(settings.serving_path), parquet_dir=str(settings.parquet_dir))
     (release / "published.json").write_text(json.dumps(manifest, indent=1))
 
-    _switch(serving_dir, POINTER, Path("releases") / run_id)  # THE publish: one atomic rename
+    _switch(serving_dir, POINTER, Path("releases") / release.name)  # THE publish: one atomic rename
     for name, target in FIXED_LINKS.items():
         _ensure_fixed_link(serving_dir / name, Path(POINTER) / target)
 
     # Keep a few previous releases: a reader may still be reading one.
-    old = sorted((p for p in releases.iterdir() if p.is_dir() and p.name != run_id), key=lambda p: p.stat().st_mtime)
+    old = sorted((p for p in releases.iterdir() if p.is_dir() and p != release), key=lambda p: p.stat().st_mtime)
     for stale in old[: max(0, len(old) - (KEEP_RELEASES - 1))]:  # keep the newest KEEP_RELEASES, this one included
         shutil.rmtree(stale, ignore_errors=True)
     shutil.rmtree(serving_dir / "exports", ignore_errors=True)  # the layout before releases/
