@@ -1,13 +1,14 @@
 # The two commands a fresh machine needs (see README):
 #   make demo   - install into .venv, generate a demo city-year, run the main job end to end on DuckDB
-#   make test   - install into .venv and run the whole test suite (CI runs exactly this)
+#   make test   - install into .venv and run the whole test suite (CI runs exactly this, after make lint)
+#   make lint   - ruff (Python) and SQLFluff (dbt SQL, DuckDB dialect); pre-commit runs the same
 SHELL := /bin/bash
 PYTHON ?= python3
 VENV ?= .venv
 PY := $(VENV)/bin/python
 INSTALLED := $(VENV)/.installed
 
-.PHONY: setup demo land dev test postgres bench bench-main docs dbt dbt-docs lock clean
+.PHONY: setup demo land dev test lint format postgres bench bench-main docs dbt dbt-docs lock clean
 
 $(INSTALLED): pyproject.toml requirements.lock
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -15,7 +16,21 @@ $(INSTALLED): pyproject.toml requirements.lock
 	$(PY) -m pip install --quiet --disable-pip-version-check -c requirements.lock -e '.[dev]'
 	@touch $(INSTALLED)
 
+# the dbt manifest the Dagster definitions load (dagster dev re-parses by itself)
 setup: $(INSTALLED)
+	$(PY) -m orchestration prepare
+
+# style, enforced: Python by ruff (lint and format), dbt SQL by SQLFluff (.sqlfluff)
+lint: $(INSTALLED)
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/sqlfluff lint dbt_project/models dbt_project/tests --processes 2
+
+# rewrite what the linters can fix by themselves
+format: $(INSTALLED)
+	$(VENV)/bin/ruff check --fix .
+	$(VENV)/bin/ruff format .
+	$(VENV)/bin/sqlfluff fix dbt_project/models dbt_project/tests --processes 2
 
 demo: $(INSTALLED)
 	$(PY) -m orchestration demo $(ARGS)
@@ -23,7 +38,7 @@ demo: $(INSTALLED)
 land: $(INSTALLED)
 	$(PY) -m orchestration land $(ARGS)
 
-dev: $(INSTALLED)
+dev: setup
 	$(PY) -m orchestration dev
 
 # The suite needs a PostgreSQL server: a local one is installed/started by scripts/postgres_setup.sh
@@ -55,4 +70,4 @@ lock: $(INSTALLED)
 	$(PY) -m pip freeze --exclude-editable | { echo '# Full pinned set, resolved on Python 3.11 from PyPI (pip install -c requirements.lock -e ".[dev]").'; echo '# Regenerate with: make lock'; cat; } > requirements.lock
 
 clean:
-	rm -rf data .pytest_cache
+	rm -rf data .pytest_cache dbt_project/target dbt_project/logs

@@ -66,8 +66,13 @@ def main() -> None:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--years", type=int, nargs="+", default=[1, 10])
     p.add_argument("--out", type=Path, default=REPO / "data" / "bench")
-    p.add_argument("--skip", nargs="*", default=[], choices=["generate", "land", "dbt"],
-                   help="steps to skip (e.g. --skip generate land to re-time dbt on data already landed)")
+    p.add_argument(
+        "--skip",
+        nargs="*",
+        default=[],
+        choices=["generate", "land", "dbt"],
+        help="steps to skip (e.g. --skip generate land to re-time dbt on data already landed)",
+    )
     args = p.parse_args()
 
     results = []
@@ -83,8 +88,11 @@ def main() -> None:
                 continue
             r = run_step(step, out, years * 365)
             row[label] = r
-            print(f"{years:>3} city-year(s)  {label:<20} {r['seconds']:>7.1f} s  peak {r['peak_mb']:>7.0f} MB  "
-                  f"{r.get('files', 0):>7,} files  {r.get('rows', 0):>11,} rows  {r.get('nodes', '')}", flush=True)
+            print(
+                f"{years:>3} city-year(s)  {label:<20} {r['seconds']:>7.1f} s  peak {r['peak_mb']:>7.0f} MB  "
+                f"{r.get('files', 0):>7,} files  {r.get('rows', 0):>11,} rows  {r.get('nodes', '')}",
+                flush=True,
+            )
         results.append(row)
     report = dict(machine=dict(python=platform.python_version(), cpus=__import__("os").cpu_count()), results=results)
     dest = REPO / "bench" / "results"

@@ -77,9 +77,13 @@ def main() -> None:
         r["city_years"] = years
         r["checks_share_of_dbt"] = r["checks"] / r["dbt"] if r["dbt"] else None
         rows.append(r)
-        print(f"{years:>3} city-year(s): end to end {r['wall_seconds']:6.1f} s (landing {r['landing']:.1f}, dbt {r['dbt']:.1f}, "
-              f"checks {r['checks']:.1f} = {r['checks_share_of_dbt']:.0%} of dbt, publish {r['publish']:.1f}); "
-              f"peak {r['peak_mb']:.0f} MB", flush=True)
+        print(
+            f"{years:>3} city-year(s): end to end {r['wall_seconds']:6.1f} s "
+            f"(landing {r['landing']:.1f}, dbt {r['dbt']:.1f}, "
+            f"checks {r['checks']:.1f} = {r['checks_share_of_dbt']:.0%} of dbt, publish {r['publish']:.1f}); "
+            f"peak {r['peak_mb']:.0f} MB",
+            flush=True,
+        )
     dest = REPO / "bench" / "results"
     dest.mkdir(exist_ok=True)
     path = dest / f"main-job-{time.strftime('%Y%m%d-%H%M%S')}.json"

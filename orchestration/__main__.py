@@ -6,6 +6,7 @@
 - status: what the warehouse holds: files landed, rows quarantined, files rejected, date ranges
 - city:   `city new <folder> [--export FILE]` scaffolds a city folder for a new city's data
 - dbt:    any dbt command on the warehouse with the project's settings (e.g. `dbt test --select mart_eligibility`)
+- prepare: parse the dbt project into the manifest the Dagster definitions load (`make setup` runs it)
 """
 
 from __future__ import annotations
@@ -15,11 +16,9 @@ import datetime as dt
 import os
 import sys
 import time
-
 from pathlib import Path
 
 from orchestration.settings import REPO_ROOT, Settings, load_settings
-
 
 DAGSTER_YAML = """\
 # Written by `python -m orchestration` when missing; edit freely.
@@ -44,12 +43,19 @@ def prepare_instance(settings: Settings):
 
 
 def run_job(settings: Settings, job_name: str, run_config: dict | None = None, run_id: str | None = None):
-    """One Dagster run, in this process, recorded in the project's Dagster instance."""
+    """One Dagster run on these settings' data and city folders, in this process, recorded in the
+    project's Dagster instance."""
+    from orchestration.dbt import prepare_manifest
+
+    prepare_manifest(settings)  # the definitions load the dbt assets from dbt's manifest
+    from orchestration.assets.resources import Warehouse
     from orchestration.definitions import defs
 
-    config = {"loggers": {"console": {"config": {"log_level": "INFO"}}}, **(run_config or {})}
+    warehouse = Warehouse(data_dir=str(settings.data_dir), city_dir=str(settings.city_dir))
+    config = {"loggers": {"console": {"config": {"log_level": "INFO"}}}, **warehouse.run_config(), **(run_config or {})}
     result = defs.resolve_job_def(job_name).execute_in_process(
-        instance=prepare_instance(settings), raise_on_error=False, run_config=config, run_id=run_id)
+        instance=prepare_instance(settings), raise_on_error=False, run_config=config, run_id=run_id
+    )
     return result
 
 
@@ -81,7 +87,9 @@ def failed_checks(result) -> list[str]:
         if event.event_type_value == "ASSET_CHECK_EVALUATION":
             evaluation = event.event_specific_data
             if not evaluation.passed:
-                out.append(f"{evaluation.asset_key.to_user_string()} / {evaluation.check_name}: {evaluation.description}")
+                out.append(
+                    f"{evaluation.asset_key.to_user_string()} / {evaluation.check_name}: {evaluation.description}"
+                )
         elif event.is_step_failure:
             err = event.step_failure_data.error
             while err is not None and err.cause is not None:  # the user's error, not Dagster's wrapper
@@ -90,8 +98,15 @@ def failed_checks(result) -> list[str]:
     return out
 
 
-def write_demo_drops(settings: Settings, years: float = 1.0, seed: int = 42, start: dt.date = dt.date(2023, 7, 1),
-                     fmt: str = "csv", inject: bool = False, progress=print) -> dict:
+def write_demo_drops(
+    settings: Settings,
+    years: float = 1.0,
+    seed: int = 42,
+    start: dt.date = dt.date(2023, 7, 1),
+    fmt: str = "csv",
+    inject: bool = False,
+    progress=print,
+) -> dict:
     """Demo drops for the demo city in the settings' landing folder, on a fresh warehouse. Refuses (DemoRefused)
     a data folder holding anything an earlier demo did not write: the demo never touches real data."""
     from orchestration.demo.generate import claim_for_demo, generate, record_demo_files
@@ -102,8 +117,9 @@ def write_demo_drops(settings: Settings, years: float = 1.0, seed: int = 42, sta
         raise SystemExit(f"the demo simulates the demo city; ALT911_CITY_DIR is {settings.city_dir}")
     claim_for_demo(settings.data_dir, settings.landing_dir, settings.warehouse_path)
     cfg = DemoConfig(seed=seed, days=int(round(years * 365)), start=start, city_tz=settings.city_tz)
-    summary = generate(cfg, settings.landing_dir, settings.data_dir / "demo_truth.json", fmt=fmt, inject=inject,
-                       progress=progress)
+    summary = generate(
+        cfg, settings.landing_dir, settings.data_dir / "demo_truth.json", fmt=fmt, inject=inject, progress=progress
+    )
     record_demo_files(settings.data_dir, settings.landing_dir)
     return summary
 
@@ -123,9 +139,13 @@ def cmd_demo(args, settings: Settings) -> int:
 def _demo(args, settings: Settings, run_id: str) -> int:
     # demo data may use the published demo pseudonymization key; real runs must set ALT911_PERSON_KEY
     os.environ.setdefault("ALT911_DEMO", "true")
-    print(f"== demo: generate {args.years} city-year(s) from {args.start} (seed {args.seed}) into {settings.landing_dir}")
+    print(
+        f"== demo: generate {args.years} city-year(s) from {args.start} (seed {args.seed}) into {settings.landing_dir}"
+    )
     summary = write_demo_drops(settings, args.years, args.seed, args.start, args.format, args.inject)
-    print(f"generated {summary['incidents']:,} incidents in {summary['files']:,} files; planted truth {summary['truth']}")
+    print(
+        f"generated {summary['incidents']:,} incidents in {summary['files']:,} files; planted truth {summary['truth']}"
+    )
     os.environ.setdefault("ALT911_SETTLE_SECONDS", "0")  # the demo's own files are complete
     return _run_main_job(settings, run_id)
 
@@ -146,17 +166,23 @@ def _run_main_job(settings: Settings, run_id: str) -> int:
         print(f"\n{warehouse_summary(settings.warehouse_path)}")
     seconds = time.monotonic() - started
     if result.success:
-        print(f"\nPublished (BI tools and analysts read these):\n"
-              f"  serving DuckDB file  {settings.serving_path}\n"
-              f"  Parquet exports      {settings.parquet_dir}/<mart>.parquet\n"
-              f"  quality Data Docs    {settings.data_docs_index}")
+        print(
+            f"\nPublished (BI tools and analysts read these):\n"
+            f"  serving DuckDB file  {settings.serving_path}\n"
+            f"  Parquet exports      {settings.parquet_dir}/<mart>.parquet\n"
+            f"  quality Data Docs    {settings.data_docs_index}"
+        )
         print(f"\n{headline_metrics(settings.serving_path)}")
-        print(f"\n{job_name} succeeded in {seconds:.1f} s (run {result.run_id}; Dagster history: {settings.dagster_home})")
+        print(
+            f"\n{job_name} succeeded in {seconds:.1f} s (run {result.run_id}; Dagster history: {settings.dagster_home})"
+        )
         return 0
     print(f"\n{job_name} FAILED in {seconds:.1f} s (run {result.run_id}). What failed:")
     for line in failed_checks(result):
         print(f"  - {line}")
-    state = f"still the last good copy: {settings.serving_path}" if settings.serving_path.exists() else "not published yet"
+    state = (
+        f"still the last good copy: {settings.serving_path}" if settings.serving_path.exists() else "not published yet"
+    )
     print(f"Nothing was published; the serving copy is {state}. Quality Data Docs: {settings.data_docs_index}")
     return 1
 
@@ -169,7 +195,12 @@ HEADLINES = [  # (label, metric in marts.mart_kpis, dimension value or None, for
     ("forgone: no unit available", "forgone_share_of_eligible", "no_unit_available", "{:.1%}"),
     ("forgone: unknown reason", "forgone_share_of_eligible", "unknown", "{:.1%}"),
     ("CRT response, median minutes", "response_time_median_minutes", "crt", "{:.1f}"),
-    ("police response on eligible calls, median minutes", "response_time_median_minutes", "police_on_eligible", "{:.1f}"),
+    (
+        "police response on eligible calls, median minutes",
+        "response_time_median_minutes",
+        "police_on_eligible",
+        "{:.1f}",
+    ),
     ("police hours saved", "police_hours_saved", None, "{:,.0f}"),
     ("arrests per 100: served / police-handled", "arrests_per_100", None, None),
 ]
@@ -181,8 +212,9 @@ def headline_metrics(warehouse) -> str:
 
     con = duckdb.connect(str(warehouse), read_only=True)
     try:
-        rows = con.execute("select metric, dimension_value, value, value_note from marts.mart_kpis "
-                           "where period_grain = 'all'").fetchall()
+        rows = con.execute(
+            "select metric, dimension_value, value, value_note from marts.mart_kpis where period_grain = 'all'"
+        ).fetchall()
     finally:
         con.close()
     kpi = {(m, d): v for m, d, v, _ in rows}
@@ -217,7 +249,6 @@ def cmd_city(args, settings: Settings) -> int:
 
 def cmd_status(args, settings: Settings) -> int:
     from orchestration.land.loader import warehouse_summary
-
     from orchestration.runlock import describe, holder
 
     print(f"city folder: {settings.city_dir} ({settings.city_name}; program {settings.program}, {settings.city_tz})")
@@ -234,8 +265,10 @@ def cmd_status(args, settings: Settings) -> int:
     except duckdb.IOException as exc:  # DuckDB allows one writer, and a run is writing the warehouse now
         if "lock" not in str(exc).lower():
             raise
-        print(f"the warehouse {settings.warehouse_path} is being written by a run right now; "
-              "try again when it ends (the last published copy is in the serving folder)")
+        print(
+            f"the warehouse {settings.warehouse_path} is being written by a run right now; "
+            "try again when it ends (the last published copy is in the serving folder)"
+        )
         return 1
     return 0
 
@@ -244,9 +277,13 @@ def cmd_dev(args, settings: Settings) -> int:
     """`dagster dev` with the project's instance, so schedules, sensors and run history persist."""
     import subprocess
 
+    from orchestration.dbt import prepare_manifest
+
     prepare_instance(settings)
+    prepare_manifest(settings)
     dagster = str(Path(sys.executable).with_name("dagster"))
-    return subprocess.call([dagster, "dev", "-m", "orchestration.definitions"], cwd=REPO_ROOT)
+    # pyproject.toml [tool.dagster] names the module and the code location (alt911)
+    return subprocess.call([dagster, "dev"], cwd=REPO_ROOT)
 
 
 @locked
@@ -261,6 +298,13 @@ def cmd_dbt(args, settings: Settings, run_id: str) -> int:
     return run_dbt(args.dbt_args, env=dbt_env(settings, **extra), capture=False).returncode
 
 
+def cmd_prepare(args, settings: Settings) -> int:
+    from orchestration.dbt import prepare_manifest
+
+    print(f"dbt manifest ready: {prepare_manifest(settings)}")
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     from orchestration.settings import SettingsError
 
@@ -269,31 +313,46 @@ def main(argv: list[str] | None = None) -> int:
     except SettingsError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
-    parser = argparse.ArgumentParser(prog="python -m orchestration", description=__doc__,
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        prog="python -m orchestration", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     sub = parser.add_subparsers(dest="command", required=True)
     demo = sub.add_parser("demo", help="generate demo data and run the main job end to end")
     demo.add_argument("--years", type=float, default=1.0, help="city-years of demo data (default: %(default)s)")
     demo.add_argument("--seed", type=int, default=42, help="generator seed (default: %(default)s)")
-    demo.add_argument("--start", type=dt.date.fromisoformat, default=dt.date(2023, 7, 1),
-                      help="first day (default: %(default)s, so the demo spans the citywide expansion of 2023-10-23)")
+    demo.add_argument(
+        "--start",
+        type=dt.date.fromisoformat,
+        default=dt.date(2023, 7, 1),
+        help="first day (default: %(default)s, so the demo spans the citywide expansion of 2023-10-23)",
+    )
     demo.add_argument("--format", choices=("csv", "parquet"), default="csv")
     demo.add_argument("--inject", action="store_true", help="plant bad input too (the run then fails on purpose)")
     sub.add_parser("land", help="run the main job on the landing folder as it is (what the schedule does)")
     sub.add_parser("dev", help="start the Dagster UI (dagster dev) on the project's instance")
     sub.add_parser("status", help="show what the warehouse holds")
+    sub.add_parser("prepare", help="parse the dbt project (the Dagster definitions load its manifest)")
     city = sub.add_parser("city", help="`city new <folder>`: scaffold a city folder (ALT911_CITY_DIR points at it)")
     city.add_argument("action", choices=["new"])
     city.add_argument("folder", type=Path, help="the new city folder (outside the repository, or under cities/)")
     city.add_argument("--export", type=Path, help="a CAD export: its header becomes the mapping template's column list")
     city.add_argument("--delimiter", default=",", help="the export's delimiter (default: %(default)s)")
     dbt = sub.add_parser("dbt", help="run a dbt command on the warehouse with the project's settings")
-    dbt.add_argument("dbt_args", nargs=argparse.REMAINDER, help="arguments for dbt, e.g. build --select mart_eligibility+")
+    dbt.add_argument(
+        "dbt_args", nargs=argparse.REMAINDER, help="arguments for dbt, e.g. build --select mart_eligibility+"
+    )
     args = parser.parse_args(argv)
     if args.command == "dbt" and not args.dbt_args:
         parser.error("dbt needs arguments, e.g. `python -m orchestration dbt build`")
-    commands = {"demo": cmd_demo, "land": cmd_land, "status": cmd_status, "dbt": cmd_dbt, "dev": cmd_dev,
-                "city": cmd_city}
+    commands = {
+        "demo": cmd_demo,
+        "land": cmd_land,
+        "status": cmd_status,
+        "dbt": cmd_dbt,
+        "dev": cmd_dev,
+        "city": cmd_city,
+        "prepare": cmd_prepare,
+    }
     return commands[args.command](args, settings)
 
 

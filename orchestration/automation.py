@@ -1,33 +1,40 @@
-"""Schedule, landing-folder sensor and mart freshness checks (all settings from orchestration/settings.py)."""
+"""Schedule, landing-folder sensor and mart freshness checks. Cron, interval and freshness limits are the
+settings at load time; each tick reads the warehouse resource's settings."""
 
 import datetime as dt
 import json
 
 import dagster as dg
 
+from orchestration.assets.resources import LOAD_TIME_SETTINGS as SETTINGS
+from orchestration.assets.resources import Warehouse
 from orchestration.assets.transform import dbt_metrics
 from orchestration.jobs import main_job
 from orchestration.land.loader import discover
 from orchestration.runlock import recover_if_crashed
-from orchestration.settings import load_settings
-
-SETTINGS = load_settings()
 
 
-@dg.schedule(job=main_job, cron_schedule=SETTINGS.schedule_cron, execution_timezone=SETTINGS.city_tz,
-             description=f"Runs the main job on cron '{SETTINGS.schedule_cron}' ({SETTINGS.city_tz}); "
-                         "ALT911_SCHEDULE_CRON changes it.")
-def main_schedule(context: dg.ScheduleEvaluationContext):
+@dg.schedule(
+    job=main_job,
+    cron_schedule=SETTINGS.schedule_cron,
+    execution_timezone=SETTINGS.city_tz,
+    description=f"Runs the main job on cron '{SETTINGS.schedule_cron}' ({SETTINGS.city_tz}); "
+    "ALT911_SCHEDULE_CRON changes it.",
+)
+def main_schedule(context: dg.ScheduleEvaluationContext, warehouse: Warehouse):
     # a run that died holding the warehouse would keep Dagster's run queue waiting: clean up first
-    recover_if_crashed(load_settings(), context.instance, log=context.log.warning)
+    recover_if_crashed(warehouse.settings, context.instance, log=context.log.warning)
     return dg.RunRequest()
 
 
-@dg.sensor(job=main_job, minimum_interval_seconds=SETTINGS.sensor_interval_seconds,
-           description="Starts the main job when files appear or change in the landing folder. It never opens "
-                       "the warehouse (a reader would block the writer); its cursor remembers what it has seen.")
-def landing_folder_sensor(context: dg.SensorEvaluationContext):
-    settings = load_settings()
+@dg.sensor(
+    job=main_job,
+    minimum_interval_seconds=SETTINGS.sensor_interval_seconds,
+    description="Starts the main job when files appear or change in the landing folder. It never opens "
+    "the warehouse (a reader would block the writer); its cursor remembers what it has seen.",
+)
+def landing_folder_sensor(context: dg.SensorEvaluationContext, warehouse: Warehouse):
+    settings = warehouse.settings
     if not settings.landing_dir.is_dir():
         return dg.SkipReason(f"landing folder {settings.landing_dir} does not exist yet")
     recover_if_crashed(settings, context.instance, log=context.log.warning)
@@ -39,8 +46,10 @@ def landing_folder_sensor(context: dg.SensorEvaluationContext):
     if not new:
         return dg.SkipReason("no new or changed files in the landing folder")
     context.update_cursor(json.dumps(current))
-    return dg.RunRequest(run_key=f"landing-{len(current)}-{max(s[1] for s in current.values()):.0f}",
-                         tags={"alt911/new_files": str(len(new))})
+    return dg.RunRequest(
+        run_key=f"landing-{len(current)}-{max(s[1] for s in current.values()):.0f}",
+        tags={"alt911/new_files": str(len(new))},
+    )
 
 
 mart_freshness_checks = dg.build_last_update_freshness_checks(
@@ -48,5 +57,6 @@ mart_freshness_checks = dg.build_last_update_freshness_checks(
     lower_bound_delta=dt.timedelta(hours=SETTINGS.marts_freshness_hours),
     timezone=SETTINGS.city_tz,
 )
-mart_freshness_sensor = dg.build_sensor_for_freshness_checks(freshness_checks=mart_freshness_checks,
-                                                             name="mart_freshness_sensor")
+mart_freshness_sensor = dg.build_sensor_for_freshness_checks(
+    freshness_checks=mart_freshness_checks, name="mart_freshness_sensor"
+)

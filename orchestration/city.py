@@ -37,9 +37,9 @@ def mapping_template(name: str, columns: list[str], city_tz: str) -> str:
         f"city_tz: {city_tz}",
         "source:",
         "  header: true",
-        "  delimiter: \",\"",
+        '  delimiter: ","',
         "  encoding: utf-8            # utf-8, utf-16 or latin-1",
-        "  null_tokens: [\"\"]          # words that mean missing; per column: null_tokens_by_column: {Col: [\"0:00\"]}",
+        '  null_tokens: [""]          # words that mean missing; per column: null_tokens_by_column: {Col: ["0:00"]}',
         f"# The export's columns: {listed}",
         "# Each contract column below takes a DuckDB SQL expression over them (quote names with spaces:",
         "# '\"Call Type\"'), or nothing for NULL. Helpers: us_date(d, pivot_year), clock_on(date, clock, ref_clock),",
@@ -64,17 +64,24 @@ def scaffold(folder: Path, export: Path | None = None, delimiter: str = ",") -> 
     (folder / "rules").mkdir(parents=True)
     (folder / "mappings").mkdir()
     template = (DEMO_CITY_DIR / "city.yml").read_text(encoding="utf-8")
-    template = template.replace("# The demo city: a simulated Durham-sized city running a HEART-like program (see docs/demo-data.md).",
-                                "# TODO: one line on the city, its program and its systems.")
+    template = template.replace(
+        "# The demo city: a simulated Durham-sized city running a HEART-like program (see docs/demo-data.md).",
+        "# TODO: one line on the city, its program and its systems.",
+    )
     template = template.replace("name: Demo city (simulated, HEART-like program)", "name: TODO city name")
-    template = template.replace("program: heart", "program: myprogram                 # TODO: the program column of rules/*.csv")
-    template = template.replace("time_zone: America/New_York", "time_zone: TODO/Zone               # TODO: IANA zone, e.g. America/Denver")
+    template = template.replace(
+        "program: heart", "program: myprogram                 # TODO: the program column of rules/*.csv"
+    )
+    template = template.replace(
+        "time_zone: America/New_York", "time_zone: TODO/Zone               # TODO: IANA zone, e.g. America/Denver"
+    )
     (folder / "city.yml").write_text(template, encoding="utf-8")
     for name, example in RULE_EXAMPLES.items():
         header = (DEMO_CITY_DIR / "rules" / name).read_text(encoding="utf-8").splitlines()[0]
         (folder / "rules" / name).write_text(f"{header}\n{example}\n", encoding="utf-8")
     todo = [
-        f"{folder / 'city.yml'}: name, program, time_zone, risk_screen, not_recorded (what your systems lack), thresholds",
+        f"{folder / 'city.yml'}: name, program, time_zone, risk_screen, not_recorded (what your systems lack), "
+        "thresholds",
         f"{folder / 'rules'}/*.csv: your eligible call types, call types, service-area beats, operating hours and "
         "police time assumptions (one example row each, to replace)",
     ]
@@ -82,7 +89,11 @@ def scaffold(folder: Path, export: Path | None = None, delimiter: str = ",") -> 
         columns = _export_columns(Path(export), delimiter)
         mapping = folder / "mappings" / f"{folder.name}_cad.yml"
         mapping.write_text(mapping_template(folder.name, columns, "TODO/Zone"), encoding="utf-8")
-        todo.append(f"{mapping}: an expression for each TODO column ({len(columns)} export columns listed), "
-                    "and the outputs your export can feed")
-    todo.append(f"then: ALT911_CITY_DIR={folder} python -m orchestration.land.mapping <mapping> <export> --preview-only")
+        todo.append(
+            f"{mapping}: an expression for each TODO column ({len(columns)} export columns listed), "
+            "and the outputs your export can feed"
+        )
+    todo.append(
+        f"then: ALT911_CITY_DIR={folder} python -m orchestration.land.mapping <mapping> <export> --preview-only"
+    )
     return todo

@@ -7,18 +7,28 @@ from __future__ import annotations
 
 import hashlib
 import os
+import shutil
 import subprocess
 import sys
+from contextlib import contextmanager
 from pathlib import Path
 
-from orchestration.settings import DEMO_CITY_DIR, REPO_ROOT, Settings, load_settings
+from dagster_dbt import DbtProject
+
+from orchestration.settings import DEMO_CITY_DIR, REPO_ROOT, Settings
 
 DBT_PROJECT_DIR = REPO_ROOT / "dbt_project"
 DBT_PROFILES_DIR = REPO_ROOT / "profiles"
 DBT_TARGET_DIR = DBT_PROJECT_DIR / "target"
+DBT_RUNS_DIR = DBT_TARGET_DIR / "runs"  # one folder per dbt invocation of a Dagster run (artifacts and logs)
+KEEP_RUN_FOLDERS = 10  # older ones are removed after every build: about 15 MB each
 CITY_RULES_DIR = DBT_PROJECT_DIR / "city_rules"  # git-ignored copies of each city's rules/, as dbt reads them
 MANIFEST_PATH = DBT_TARGET_DIR / "manifest.json"
 _SOURCES = [DBT_PROJECT_DIR, REPO_ROOT / "seeds", DBT_PROFILES_DIR]
+
+# The dbt project, defined once. Under `dagster dev` prepare_if_dev() re-parses it on every reload;
+# elsewhere prepare_manifest() does (the CLI before a run, `make setup`, the test session).
+DBT_PROJECT = DbtProject(project_dir=DBT_PROJECT_DIR, profiles_dir=DBT_PROFILES_DIR)
 
 
 def dbt_executable() -> str:
@@ -27,18 +37,22 @@ def dbt_executable() -> str:
     return str(candidate) if candidate.exists() else "dbt"
 
 
-def dbt_env(settings: Settings | None = None, **extra: str) -> dict[str, str]:
+def dbt_env(settings: Settings, **extra: str) -> dict[str, str]:
     """Environment for a dbt run: the warehouse and the city folder's settings (rules, time zone,
     program, risk screen, what is not recorded, the person key from the variable the city names)."""
-    settings = settings or load_settings()
     rules = sync_city_rules(settings.city_dir)
     env = dict(os.environ)
-    env.update(ALT911_WAREHOUSE=str(settings.warehouse_path), ALT911_CITY_TZ=settings.city_tz,
-               ALT911_PROGRAM=settings.program, ALT911_CITY_DIR=str(settings.city_dir),
-               ALT911_CITY_RULES=str(rules.relative_to(DBT_PROJECT_DIR)),
-               ALT911_RISK_SCREEN=settings.risk_screen,
-               ALT911_RISK_SCREEN_PRIORITY_AT_LEAST=str(settings.risk_screen_priority_at_least or ""),
-               ALT911_NOT_RECORDED=",".join(settings.not_recorded), DBT_SEND_ANONYMOUS_USAGE_STATS="false")
+    env.update(
+        ALT911_WAREHOUSE=str(settings.warehouse_path),
+        ALT911_CITY_TZ=settings.city_tz,
+        ALT911_PROGRAM=settings.program,
+        ALT911_CITY_DIR=str(settings.city_dir),
+        ALT911_CITY_RULES=str(rules.relative_to(DBT_PROJECT_DIR)),
+        ALT911_RISK_SCREEN=settings.risk_screen,
+        ALT911_RISK_SCREEN_PRIORITY_AT_LEAST=str(settings.risk_screen_priority_at_least or ""),
+        ALT911_NOT_RECORDED=",".join(settings.not_recorded),
+        DBT_SEND_ANONYMOUS_USAGE_STATS="false",
+    )
     if settings.person_key_env != "ALT911_PERSON_KEY" and os.environ.get(settings.person_key_env):
         env["ALT911_PERSON_KEY"] = os.environ[settings.person_key_env]
     env.setdefault("DBT_LOG_PATH", str(settings.data_dir / "dbt_logs"))
@@ -51,8 +65,11 @@ def sync_city_rules(city_dir: Path) -> Path:
     can build from one checkout); returns that folder. Only changed files are written (an unchanged
     manifest stays valid); files the city no longer has are removed. Never written back."""
     city_dir = Path(city_dir).resolve()
-    slug = "demo" if city_dir == DEMO_CITY_DIR.resolve() else \
-        f"{city_dir.name}-{hashlib.sha256(str(city_dir).encode()).hexdigest()[:8]}"
+    slug = (
+        "demo"
+        if city_dir == DEMO_CITY_DIR.resolve()
+        else f"{city_dir.name}-{hashlib.sha256(str(city_dir).encode()).hexdigest()[:8]}"
+    )
     target_dir = CITY_RULES_DIR / slug
     target_dir.mkdir(parents=True, exist_ok=True)
     wanted = {p.name: p.read_bytes() for p in (city_dir / "rules").glob("*.csv")}
@@ -88,23 +105,53 @@ def _newest_source_mtime() -> float:
     return newest
 
 
-def ensure_manifest() -> Path:
+@contextmanager
+def dbt_environment(settings: Settings):
+    """The settings in this process's environment for the length of a dagster-dbt call (it hands dbt
+    os.environ and has no other way in), then the environment as it was, so a long-lived process
+    (the CLI, a test) keeps none of them."""
+    saved = dict(os.environ)
+    os.environ.update(dbt_env(settings))
+    try:
+        yield
+    finally:
+        os.environ.clear()
+        os.environ.update(saved)
+
+
+def run_folder(step: str, run_id: str) -> Path:
+    """Where one dbt invocation of a Dagster run writes its artifacts and logs."""
+    return DBT_RUNS_DIR / f"{step}-{run_id}"
+
+
+def prune_run_folders(keep: int = KEEP_RUN_FOLDERS) -> None:
+    """Keep the newest `keep` invocation folders: an hourly schedule must not fill the disk."""
+    folders = sorted((p for p in DBT_RUNS_DIR.glob("*") if p.is_dir()), key=lambda p: p.stat().st_mtime)
+    for old in folders[:-keep] if keep else folders:
+        shutil.rmtree(old, ignore_errors=True)
+
+
+def prepare_manifest(settings: Settings) -> Path:
     """Run `dbt parse` when the manifest is missing or older than the project files (Dagster loads
     the dbt assets from it). Deprecations are errors, as in CI."""
-    sync_city_rules(load_settings().city_dir)
+    sync_city_rules(settings.city_dir)
     if MANIFEST_PATH.exists() and MANIFEST_PATH.stat().st_mtime >= _newest_source_mtime():
         return MANIFEST_PATH
-    out = run_dbt(["parse", "--warn-error-options", '{"error": ["Deprecations"]}'],
-                  env=dbt_env(ALT911_DEMO="true"))  # parsing needs no key; demo mode keeps it quiet
+    out = run_dbt(
+        ["parse", "--warn-error-options", '{"error": ["Deprecations"]}'], env=dbt_env(settings, ALT911_DEMO="true")
+    )  # parsing needs no key; demo mode keeps it quiet
     if out.returncode != 0:
         raise RuntimeError(f"dbt parse failed:\n{out.stdout[-4000:]}\n{out.stderr[-2000:]}")
     return MANIFEST_PATH
 
 
-def run_dbt(args: list[str], env: dict[str, str] | None = None, capture: bool = True) -> subprocess.CompletedProcess:
+def run_dbt(args: list[str], env: dict[str, str], capture: bool = True) -> subprocess.CompletedProcess:
     """Run dbt in the project with the project's profiles; output is captured and returned unless
     capture=False (then it streams to the terminal)."""
     return subprocess.run(
         [dbt_executable(), *args, "--profiles-dir", str(DBT_PROFILES_DIR)],
-        cwd=DBT_PROJECT_DIR, env=env or dbt_env(), capture_output=capture, text=True,
+        cwd=DBT_PROJECT_DIR,
+        env=env,
+        capture_output=capture,
+        text=True,
     )

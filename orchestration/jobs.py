@@ -3,14 +3,14 @@ data generator is not an asset: `make demo` writes demo drops first, then runs t
 
 import dagster as dg
 
-from orchestration.settings import load_settings
+from orchestration.assets.resources import LOAD_TIME_SETTINGS
 
 main_job = dg.define_asset_job(
     "main_job",
     selection=dg.AssetSelection.all(),
     description="Land new extract drops, build the warehouse, run the quality gate, publish the serving copy.",
     # transient failures (a file still being written, a brief lock) are retried; check failures are not
-    op_retry_policy=dg.RetryPolicy(max_retries=load_settings().retries, delay=30),
+    op_retry_policy=dg.RetryPolicy(max_retries=LOAD_TIME_SETTINGS.retries, delay=30),
     run_tags={"alt911/writes": "warehouse"},
     # every step in the run's own process: the run lock (a resource) is held once, for the whole run,
     # and dies with it; steps that share one DuckDB file gain nothing from running in parallel

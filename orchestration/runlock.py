@@ -15,6 +15,7 @@ the dead run's half-done work reaches BI.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import fcntl
 import json
@@ -24,10 +25,10 @@ import socket
 import sys
 import time
 import uuid
+from collections.abc import Callable
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable
 
 from orchestration.settings import Settings
 
@@ -84,13 +85,20 @@ def _read_info(path: Path) -> dict | None:
 
 
 def describe(info: dict) -> str:
-    return (f"run {info.get('run_id') or '(starting)'} (pid {info.get('pid')} on {info.get('host')}, "
-            f"`{info.get('command')}`, since {info.get('started_at')})")
+    return (
+        f"run {info.get('run_id') or '(starting)'} (pid {info.get('pid')} on {info.get('host')}, "
+        f"`{info.get('command')}`, since {info.get('started_at')})"
+    )
 
 
 @contextmanager
-def hold_run_lock(settings: Settings, run_id: str | None = None, instance=None, wait_seconds: float | None = None,
-                  log: Callable[[str], None] = print):
+def hold_run_lock(
+    settings: Settings,
+    run_id: str | None = None,
+    instance=None,
+    wait_seconds: float | None = None,
+    log: Callable[[str], None] = print,
+):
     """Hold the warehouse for one run. Waits up to `wait_seconds` (default: the run_lock_wait_seconds
     setting) for a running run, logging who holds it, then raises WarehouseBusy. Re-entrant in one process."""
     path = lock_path(settings)
@@ -115,9 +123,14 @@ def hold_run_lock(settings: Settings, run_id: str | None = None, instance=None, 
         if stale:
             held.recovered = recover(stale, instance)
             log("recovered from a crashed run: " + "; ".join(held.recovered))
-        held.info = dict(pid=os.getpid(), host=socket.gethostname(), run_id=run_id, token=uuid.uuid4().hex,
-                         command=" ".join(Path(a).name if i == 0 else a for i, a in enumerate(sys.argv))[:200],
-                         started_at=dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"))
+        held.info = dict(
+            pid=os.getpid(),
+            host=socket.gethostname(),
+            run_id=run_id,
+            token=uuid.uuid4().hex,
+            command=" ".join(Path(a).name if i == 0 else a for i, a in enumerate(sys.argv))[:200],
+            started_at=dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+        )
         _write_info(fd, held.info)
         previous_token = os.environ.get(TOKEN_ENV)
         os.environ[TOKEN_ENV] = held.info["token"]
@@ -151,10 +164,13 @@ def _acquire(fd: int, path: Path, settings: Settings, wait_seconds: float | None
             raise WarehouseBusy(
                 f"another run is writing the warehouse {settings.warehouse_path}: {describe(info)}. Nothing was "
                 f"done; waited {wait:.0f} s ({settings.setting_name('run_lock_wait_seconds')}). Run again when "
-                "it ends (`python -m orchestration status` shows it).")
+                "it ends (`python -m orchestration status` shows it)."
+            )
         if now >= next_note:
-            log(f"waiting for {describe(info)} to finish writing the warehouse "
-                f"(up to {max(0.0, deadline - now):.0f} s more)")
+            log(
+                f"waiting for {describe(info)} to finish writing the warehouse "
+                f"(up to {max(0.0, deadline - now):.0f} s more)"
+            )
             next_note = now + 30
         time.sleep(min(1.0, max(0.05, deadline - now)))
 
@@ -170,7 +186,7 @@ def recover(stale: dict, instance=None) -> list[str]:
     """Clean up after a run that died holding the warehouse: its leftover processes and its Dagster run."""
     notes = [f"{describe(stale)} ended without releasing the warehouse (killed or crashed)"]
     leftovers = processes_with_token(stale.get("token"))
-    for pid, cmd in leftovers:
+    for pid, _cmd in leftovers:
         try:
             os.kill(pid, signal.SIGKILL)
         except ProcessLookupError:
@@ -193,12 +209,13 @@ def _fail_dagster_run(instance, run_id: str) -> list[str]:
     run = instance.get_run_by_id(run_id)
     if run is None or run.is_finished:
         return []
-    instance.report_run_failed(run, message="the run's process died while holding the warehouse; "
-                                            "marked failed by the next run")
-    try:  # a step pool slot it may have held (older dagster.yaml files configured pools)
+    instance.report_run_failed(
+        run, message="the run's process died while holding the warehouse; marked failed by the next run"
+    )
+    # a step pool slot it may have held (older dagster.yaml files configured pools); storages without
+    # pools have nothing to free
+    with contextlib.suppress(Exception):
         instance.event_log_storage.free_concurrency_slots_for_run(run_id)
-    except Exception:  # noqa: BLE001 - storages without pools have nothing to free
-        pass
     status = instance.get_run_by_id(run_id).status
     return [f"marked its Dagster run {run_id} {status.value if isinstance(status, dg.DagsterRunStatus) else status}"]
 
@@ -247,6 +264,7 @@ def recover_if_crashed(settings: Settings, instance=None, log: Callable[[str], N
 
 # ------------------------------------------------------------------ publish only what was audited
 
+
 def _stamp(settings: Settings) -> tuple:
     parts = []
     for p in (settings.warehouse_path, Path(f"{settings.warehouse_path}.wal")):
@@ -267,8 +285,12 @@ def assert_audited(settings: Settings) -> None:
     """Refuse to publish unless this run built the marts and the warehouse is byte for byte what its gates read."""
     held = _HELD.get(lock_path(settings))
     if held is None or held.written_stamp is None:
-        raise NotAudited("publishing copies only marts this run built and audited: materialize the serving "
-                         "copy together with the marts (main_job), not on its own")
+        raise NotAudited(
+            "publishing copies only marts this run built and audited: materialize the serving "
+            "copy together with the marts (main_job), not on its own"
+        )
     if _stamp(settings) != held.written_stamp:
-        raise NotAudited(f"the warehouse {settings.warehouse_path} changed after this run's gates read it "
-                         "(written outside the run lock?); nothing was published")
+        raise NotAudited(
+            f"the warehouse {settings.warehouse_path} changed after this run's gates read it "
+            "(written outside the run lock?); nothing was published"
+        )

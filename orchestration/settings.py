@@ -171,10 +171,14 @@ def _field_kind(name: str):
     """The type a settings field is parsed into."""
     if name in _ENV:
         return _ENV[name][1]
-    return {"plausible_earliest": lambda v: v if isinstance(v, dt.date) else dt.date.fromisoformat(str(v)),
-            "risk_screen_priority_at_least": lambda v: None if v is None else int(v),
-            "not_recorded": lambda v: tuple(v or ()),
-            "city_name": str, "person_key_env": str, "postgres_password_env": str}.get(name, float)
+    return {
+        "plausible_earliest": lambda v: v if isinstance(v, dt.date) else dt.date.fromisoformat(str(v)),
+        "risk_screen_priority_at_least": lambda v: None if v is None else int(v),
+        "not_recorded": lambda v: tuple(v or ()),
+        "city_name": str,
+        "person_key_env": str,
+        "postgres_password_env": str,
+    }.get(name, float)
 
 
 @lru_cache(maxsize=16)
@@ -182,8 +186,10 @@ def read_city_file(city_dir: Path) -> dict:
     """city.yml as {settings field: value}; refuses unknown entries so a typo is never ignored."""
     path = Path(city_dir) / "city.yml"
     if not path.is_file():
-        raise SettingsError(f"city folder {city_dir} has no city.yml (ALT911_CITY_DIR points at the city folder; "
-                            "`python -m orchestration city new` scaffolds one)")
+        raise SettingsError(
+            f"city folder {city_dir} has no city.yml (ALT911_CITY_DIR points at the city folder; "
+            "`python -m orchestration city new` scaffolds one)"
+        )
     raw = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
     flat = {}
     for key, value in raw.items():
@@ -193,8 +199,9 @@ def read_city_file(city_dir: Path) -> dict:
             flat[key] = value
     unknown = sorted(set(flat) - set(_CITY_FIELDS))
     if unknown:
-        raise SettingsError(f"{path}: unknown entr{'y' if len(unknown) == 1 else 'ies'} {unknown}; "
-                            f"known: {sorted(_CITY_FIELDS)}")
+        raise SettingsError(
+            f"{path}: unknown entr{'y' if len(unknown) == 1 else 'ies'} {unknown}; known: {sorted(_CITY_FIELDS)}"
+        )
     values = {}
     for entry, value in flat.items():
         name = _CITY_FIELDS[entry]
@@ -205,12 +212,26 @@ def read_city_file(city_dir: Path) -> dict:
     return values
 
 
+def default_data_dir() -> Path:
+    """The data folder: ALT911_DATA_DIR, or data/ in the repository."""
+    return Path(os.environ.get("ALT911_DATA_DIR", REPO_ROOT / "data"))
+
+
+def default_city_dir() -> Path:
+    """The city folder: ALT911_CITY_DIR, or the demo city."""
+    return Path(os.environ.get("ALT911_CITY_DIR", DEMO_CITY_DIR)).resolve()
+
+
 def load_settings(**overrides) -> Settings:
     """Settings from the city folder and the environment, with keyword overrides for tests and command lines."""
-    data_dir = Path(overrides.pop("data_dir", None) or os.environ.get("ALT911_DATA_DIR", REPO_ROOT / "data"))
-    city_dir = Path(overrides.pop("city_dir", None) or os.environ.get("ALT911_CITY_DIR", DEMO_CITY_DIR)).resolve()
-    values = dict(landing_dir=data_dir / "landing", warehouse_path=data_dir / "warehouse.duckdb",
-                  serving_dir=data_dir / "serving", quality_dir=data_dir / "quality")
+    data_dir = Path(overrides.pop("data_dir", None) or default_data_dir())
+    city_dir = Path(overrides.pop("city_dir", None) or default_city_dir()).resolve()
+    values = dict(
+        landing_dir=data_dir / "landing",
+        warehouse_path=data_dir / "warehouse.duckdb",
+        serving_dir=data_dir / "serving",
+        quality_dir=data_dir / "quality",
+    )
     values.update(read_city_file(city_dir))
     for f in dataclasses.fields(Settings):
         if f.name in ("data_dir", "city_dir"):
@@ -234,13 +255,18 @@ def _validate(s: Settings) -> None:
     try:
         zoneinfo.ZoneInfo(s.city_tz)
     except (zoneinfo.ZoneInfoNotFoundError, ValueError):
-        raise SettingsError(f"time_zone {s.city_tz!r} is not an IANA time zone such as America/Denver "
-                            f"({s.setting_name('city_tz')})") from None
+        raise SettingsError(
+            f"time_zone {s.city_tz!r} is not an IANA time zone such as America/Denver ({s.setting_name('city_tz')})"
+        ) from None
     if s.risk_screen not in RISK_SCREEN_SOURCES:
-        raise SettingsError(f"risk_screen.source {s.risk_screen!r} is not one of {RISK_SCREEN_SOURCES} "
-                            f"({s.setting_name('risk_screen')})")
+        raise SettingsError(
+            f"risk_screen.source {s.risk_screen!r} is not one of {RISK_SCREEN_SOURCES} "
+            f"({s.setting_name('risk_screen')})"
+        )
     if s.risk_screen == "priority" and s.risk_screen_priority_at_least is None:
-        raise SettingsError("risk_screen.source is 'priority' but risk_screen.priority_at_least is not set "
-                            f"in {s.city_dir / 'city.yml'}")
+        raise SettingsError(
+            "risk_screen.source is 'priority' but risk_screen.priority_at_least is not set "
+            f"in {s.city_dir / 'city.yml'}"
+        )
     if not s.rules_dir.is_dir():
         raise SettingsError(f"the city folder {s.city_dir} has no rules/ folder with the program's rules")

@@ -17,6 +17,15 @@ from orchestration.land.loader import land
 # Tests land files they wrote a moment ago: no settle time, unless a test sets one (test_reliability.py)
 os.environ["ALT911_SETTLE_SECONDS"] = "0"
 
+
+def pytest_sessionstart(session):
+    """dbt's manifest, from which the Dagster definitions load the dbt assets (as `make setup` does)."""
+    from orchestration.dbt import prepare_manifest
+    from orchestration.settings import load_settings
+
+    prepare_manifest(load_settings())
+
+
 REPO = Path(__file__).resolve().parent.parent
 # real public exports, copied from shared/realdata so a fresh clone tests with nothing beside it
 FIXTURES = REPO / "tests" / "fixtures" / "realdata"
@@ -36,8 +45,13 @@ def small_city(tmp_path_factory) -> dict:
     root = tmp_path_factory.mktemp("small_city")
     generate(SMALL, root / "landing", root / "truth.json", progress=lambda m: None)
     report = land(root / "landing", root / "warehouse.duckdb", SMALL.city_tz, progress=lambda m: None)
-    return dict(root=root, landing=root / "landing", warehouse=root / "warehouse.duckdb", report=report,
-                truth=json.loads((root / "truth.json").read_text()))
+    return dict(
+        root=root,
+        landing=root / "landing",
+        warehouse=root / "warehouse.duckdb",
+        report=report,
+        truth=json.loads((root / "truth.json").read_text()),
+    )
 
 
 @pytest.fixture(scope="session")
@@ -47,13 +61,19 @@ def injected_city(tmp_path_factory) -> dict:
     cfg = DemoConfig(seed=7, start=dt.date(2023, 10, 15), days=6)
     generate(cfg, root / "landing", root / "truth.json", inject=True, progress=lambda m: None)
     report = land(root / "landing", root / "warehouse.duckdb", cfg.city_tz, progress=lambda m: None)
-    return dict(root=root, landing=root / "landing", warehouse=root / "warehouse.duckdb", report=report,
-                truth=json.loads((root / "truth.json").read_text()),
-                injections=json.loads((root / "truth_injections.json").read_text()))
+    return dict(
+        root=root,
+        landing=root / "landing",
+        warehouse=root / "warehouse.duckdb",
+        report=report,
+        truth=json.loads((root / "truth.json").read_text()),
+        injections=json.loads((root / "truth_injections.json").read_text()),
+    )
 
 
-def build_warehouse(landing: Path, warehouse: Path, tmp: Path, city_tz: str = "America/New_York", city_dir=None,
-                    **env) -> None:
+def build_warehouse(
+    landing: Path, warehouse: Path, tmp: Path, city_tz: str = "America/New_York", city_dir=None, **env
+) -> None:
     """Land a folder and run a real `dbt build` (every model and data test) into `warehouse`, with the
     settings of a city folder (the demo city unless given)."""
     from orchestration.dbt import build_args, dbt_env, run_dbt
@@ -63,6 +83,8 @@ def build_warehouse(landing: Path, warehouse: Path, tmp: Path, city_tz: str = "A
     settings = load_settings(data_dir=tmp, warehouse_path=warehouse, city_tz=city_tz, city_dir=city_dir)
     report = land(landing, warehouse, city_tz, progress=lambda m: None, rules=RowRules.from_settings(settings))
     assert not report.rejected, report.summary()
-    env = dbt_env(settings, ALT911_DEMO="true", DBT_TARGET_PATH=str(tmp / "target"), DBT_LOG_PATH=str(tmp / "logs"), **env)
+    env = dbt_env(
+        settings, ALT911_DEMO="true", DBT_TARGET_PATH=str(tmp / "target"), DBT_LOG_PATH=str(tmp / "logs"), **env
+    )
     out = run_dbt(build_args(), env=env)
     assert out.returncode == 0, out.stdout[-5000:]

@@ -90,41 +90,60 @@ def test_every_incident_is_published(published):
 
 def test_cahoots_served_count_equals_the_csv(published):
     con, rows = published["con"], published["rows"]
-    served = scalar(con, "select sum(incidents) from marts.mart_incident_volume "
-                         "where period_grain = 'all' and served_by_team = 'crt'")
+    served = scalar(
+        con,
+        "select sum(incidents) from marts.mart_incident_volume where period_grain = 'all' and served_by_team = 'crt'",
+    )
     assert served == len(cahoots_assignments(rows)) > 500
 
 
 def test_cahoots_median_dispatch_to_arrival_equals_the_csv(published):
     con, rows = published["con"], published["rows"]
-    minutes = [(float(r["secs_to_arrv"]) - float(r["secs_to_disp"])) / 60 for r in cahoots_assignments(rows)
-               if r["secs_to_arrv"].strip() and r["callsource"].strip(" `") != "SELF"]
-    got = con.execute("select median_minutes, incidents_measured from marts.mart_response_times "
-                      "where period_grain = 'all' and responder = 'crt'").fetchone()
+    minutes = [
+        (float(r["secs_to_arrv"]) - float(r["secs_to_disp"])) / 60
+        for r in cahoots_assignments(rows)
+        if r["secs_to_arrv"].strip() and r["callsource"].strip(" `") != "SELF"
+    ]
+    got = con.execute(
+        "select median_minutes, incidents_measured from marts.mart_response_times "
+        "where period_grain = 'all' and responder = 'crt'"
+    ).fetchone()
     assert got[1] == len(minutes)
     assert got[0] == pytest.approx(statistics.median(minutes), abs=1e-9)
 
 
 def test_program_side_metrics_are_not_recorded_never_zero(published):
     con = published["con"]
-    rows = con.execute("select metric, value, value_note from marts.mart_kpis where period_grain = 'all' "
-                       "and metric in ('police_backup_rate', 'transport_share', 'encounter_link_rate', 'arrests_per_100')"
-                       ).fetchall()
-    assert {m for m, _, _ in rows} == {"police_backup_rate", "transport_share", "encounter_link_rate", "arrests_per_100"}
+    rows = con.execute(
+        "select metric, value, value_note from marts.mart_kpis where period_grain = 'all' "
+        "and metric in ('police_backup_rate', 'transport_share', 'encounter_link_rate', 'arrests_per_100')"
+    ).fetchall()
+    assert {m for m, _, _ in rows} == {
+        "police_backup_rate",
+        "transport_share",
+        "encounter_link_rate",
+        "arrests_per_100",
+    }
     assert all(v is None and n.startswith("not recorded: ") for _, v, n in rows), rows
     assert scalar(con, "select max(risk_screen_source) from marts.mart_eligibility") == "not_available"
     # no shift roster: "no unit available" is unknown, never a share of 0
-    assert con.execute("select distinct share_of_eligible from marts.mart_forgone_by_reason "
-                       "where reason = 'no_unit_available'").fetchall() == [(None,)]
+    assert con.execute(
+        "select distinct share_of_eligible from marts.mart_forgone_by_reason where reason = 'no_unit_available'"
+    ).fetchall() == [(None,)]
 
 
 def test_the_2025_slice_shows_the_program_ending_on_april_7(tmp_path_factory):
     con = publish(2025, tmp_path_factory)["con"]
-    last_served = scalar(con, "select max(period_start) from marts.mart_incident_volume "
-                              "where period_grain = 'day' and served_by_team = 'crt'")
+    last_served = scalar(
+        con,
+        "select max(period_start) from marts.mart_incident_volume "
+        "where period_grain = 'day' and served_by_team = 'crt'",
+    )
     assert last_served == dt.date(2025, 4, 7)
     # after the last day of service, every eligible incident police took is forgone as outside hours
-    after = con.execute("select reason, sum(forgone_incidents) from marts.mart_forgone_by_reason "
-                        "where period_grain = 'day' and period_start > date '2025-04-07' and coverage_view = 'current' "
-                        "group by reason having sum(forgone_incidents) > 0").fetchall()
+    after = con.execute(
+        "select reason, sum(forgone_incidents) from marts.mart_forgone_by_reason "
+        "where period_grain = 'day' and period_start > date '2025-04-07' and coverage_view = 'current' "
+        "group by reason having sum(forgone_incidents) > 0"
+    ).fetchall()
     assert [r for r, _ in after] == ["outside_hours"]

@@ -11,8 +11,17 @@ CONTRACT = load_contract()
 
 def test_contract_covers_the_extracts_the_product_needs():
     assert set(CONTRACT.extracts) == {
-        "cad_incidents", "cad_calls", "cad_unit_assignments", "program_shifts", "cm_encounters", "cm_people",
-        "cm_referrals", "cm_transports", "cm_follow_ups", "rms_arrests"}
+        "cad_incidents",
+        "cad_calls",
+        "cad_unit_assignments",
+        "program_shifts",
+        "cm_encounters",
+        "cm_people",
+        "cm_referrals",
+        "cm_transports",
+        "cm_follow_ups",
+        "rms_arrests",
+    }
     for extract in CONTRACT.extracts.values():
         assert extract.key, extract.name
         for name in extract.key:
@@ -29,9 +38,15 @@ def test_every_code_column_has_a_seed_with_codes():
 
 def test_sensitive_columns_are_marked():
     sensitive = {(e.name, c.name) for e in CONTRACT.extracts.values() for c in e.columns if c.sensitive}
-    assert {("cm_people", "first_name"), ("cm_people", "last_name"), ("cm_people", "birth_date"),
-            ("cm_people", "phone"), ("cm_people", "address"), ("cm_encounters", "narrative"),
-            ("cad_incidents", "address")} <= sensitive
+    assert {
+        ("cm_people", "first_name"),
+        ("cm_people", "last_name"),
+        ("cm_people", "birth_date"),
+        ("cm_people", "phone"),
+        ("cm_people", "address"),
+        ("cm_encounters", "narrative"),
+        ("cad_incidents", "address"),
+    } <= sensitive
 
 
 def test_rendered_doc_is_up_to_date():

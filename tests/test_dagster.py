@@ -10,13 +10,12 @@ import dagster as dg
 import duckdb
 
 from orchestration.assets.land import land_extract_drops
-from orchestration.assets.resources import WarehouseRunLock
+from orchestration.assets.resources import Warehouse
 from orchestration.definitions import defs
 from orchestration.demo.generate import generate
 from orchestration.demo.simulation import DemoConfig
 from tests.conftest import REPO, clean_env
 
-RESOURCES = {"run_lock": WarehouseRunLock()}
 FEW_DAYS = DemoConfig(seed=11, start=dt.date(2024, 1, 8), days=3)
 
 
@@ -24,6 +23,7 @@ def _env(monkeypatch, tmp_path):
     monkeypatch.setenv("ALT911_DATA_DIR", str(tmp_path))
     monkeypatch.delenv("ALT911_LANDING_DIR", raising=False)
     monkeypatch.delenv("ALT911_WAREHOUSE", raising=False)
+    return {"warehouse": Warehouse(data_dir=str(tmp_path), city_dir=str(REPO / "cities" / "demo"))}
 
 
 def test_definitions_load_with_layers_wired_in_order():
@@ -34,7 +34,9 @@ def test_definitions_load_with_layers_wired_in_order():
     # no demo asset: the generator is not part of the production definitions
     assert groups == {"raw", "reference", "staging", "intermediate", "marts", "public_marts", "serving"}
     # dbt sources are the landing assets: staging hangs off raw
-    assert dg.AssetKey(["raw", "cad_incidents"]) in graph.get(dg.AssetKey(["staging", "stg_cad__incidents"])).parent_keys
+    assert (
+        dg.AssetKey(["raw", "cad_incidents"]) in graph.get(dg.AssetKey(["staging", "stg_cad__incidents"])).parent_keys
+    )
     assert [j.name for j in defs.jobs] == ["main_job"]
     # publishing waits for every mart, so every blocking check upstream of a mart gates it
     publish = graph.get(dg.AssetKey(["serving", "published_marts"]))
@@ -43,12 +45,14 @@ def test_definitions_load_with_layers_wired_in_order():
 
 
 def test_landing_materializes_every_raw_table(monkeypatch, tmp_path):
-    _env(monkeypatch, tmp_path)
+    resources = _env(monkeypatch, tmp_path)
     truth = generate(FEW_DAYS, tmp_path / "landing", tmp_path / "truth.json", progress=lambda m: None)
-    result = dg.materialize([land_extract_drops], instance=dg.DagsterInstance.ephemeral(), resources=RESOURCES)
+    result = dg.materialize([land_extract_drops], instance=dg.DagsterInstance.ephemeral(), resources=resources)
     assert result.success
-    mats = {e.asset_key.to_user_string(): e.event_specific_data.materialization.metadata
-            for e in result.get_asset_materialization_events()}
+    mats = {
+        e.asset_key.to_user_string(): e.event_specific_data.materialization.metadata
+        for e in result.get_asset_materialization_events()
+    }
     assert len(mats) == 10
     incidents = mats["raw/cad_incidents"]
     assert incidents["rows_read"].value == incidents["rows_loaded"].value + incidents["rows_quarantined"].value
@@ -59,11 +63,16 @@ def test_landing_materializes_every_raw_table(monkeypatch, tmp_path):
 
 
 def test_a_rejected_file_fails_its_landing_check_and_names_the_file(monkeypatch, tmp_path):
-    _env(monkeypatch, tmp_path)
+    resources = _env(monkeypatch, tmp_path)
     generate(FEW_DAYS, tmp_path / "landing", tmp_path / "truth.json", inject=True, progress=lambda m: None)
-    result = dg.materialize([land_extract_drops], instance=dg.DagsterInstance.ephemeral(), resources=RESOURCES, raise_on_error=False)
-    checks = {e.event_specific_data.asset_key.path[1]: e.event_specific_data for e in result.all_events
-              if e.event_type_value == "ASSET_CHECK_EVALUATION"}
+    result = dg.materialize(
+        [land_extract_drops], instance=dg.DagsterInstance.ephemeral(), resources=resources, raise_on_error=False
+    )
+    checks = {
+        e.event_specific_data.asset_key.path[1]: e.event_specific_data
+        for e in result.all_events
+        if e.event_type_value == "ASSET_CHECK_EVALUATION"
+    }
     assert len(checks) == 10
     calls = checks["cad_calls"]
     assert not calls.passed and "missing column(s) 'call_source'" in calls.description
@@ -75,8 +84,14 @@ def test_readme_main_command_runs_end_to_end(tmp_path):
     """`make demo` runs `python -m orchestration demo` (demo drops, then the main job: land, dbt build,
     gates, publish); here on a short period to keep CI fast."""
     env = clean_env(ALT911_DATA_DIR=str(tmp_path))
-    out = subprocess.run([sys.executable, "-m", "orchestration", "demo", "--years", "0.02"], cwd=REPO, env=env,
-                         capture_output=True, text=True, timeout=600)
+    out = subprocess.run(
+        [sys.executable, "-m", "orchestration", "demo", "--years", "0.02"],
+        cwd=REPO,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
     assert out.returncode == 0, out.stdout[-3000:] + out.stderr[-3000:]
     assert "main_job succeeded" in out.stdout
     assert "cad_incidents" in out.stdout and "quarantined" in out.stdout
@@ -84,16 +99,24 @@ def test_readme_main_command_runs_end_to_end(tmp_path):
     assert "serving/alt911_marts.duckdb" in out.stdout and "data_docs" in out.stdout
     con = duckdb.connect(str(tmp_path / "serving" / "alt911_marts.duckdb"), read_only=True)  # what BI reads
     truth = __import__("json").loads((tmp_path / "demo_truth.json").read_text())
-    served = con.execute("select numerator, denominator from marts.mart_kpis "
-                         "where metric = 'share_of_eligible_served' and period_grain = 'all'").fetchone()
+    served = con.execute(
+        "select numerator, denominator from marts.mart_kpis "
+        "where metric = 'share_of_eligible_served' and period_grain = 'all'"
+    ).fetchone()
     share = truth["served"]["share_of_eligible_served"]
     assert served == (share["numerator"], share["denominator"])
 
 
 def test_main_command_exits_non_zero_when_input_is_bad(tmp_path):
     env = clean_env(ALT911_DATA_DIR=str(tmp_path))
-    out = subprocess.run([sys.executable, "-m", "orchestration", "demo", "--years", "0.01", "--inject"], cwd=REPO,
-                         env=env, capture_output=True, text=True, timeout=600)
+    out = subprocess.run(
+        [sys.executable, "-m", "orchestration", "demo", "--years", "0.01", "--inject"],
+        cwd=REPO,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
     assert out.returncode == 1
     assert "main_job FAILED" in out.stdout and "landed_cleanly" in out.stdout and "Rejected files (6" in out.stdout
     assert "Nothing was published" in out.stdout
@@ -106,8 +129,14 @@ def test_the_demo_never_touches_a_file_it_did_not_write(tmp_path):
     real.write_bytes(b"incident_number,received_at\nREAL-1,2024-05-01T08:00:00-04:00\n")
     before = real.read_bytes()
     env = clean_env(ALT911_DATA_DIR=str(tmp_path))
-    out = subprocess.run([sys.executable, "-m", "orchestration", "demo", "--years", "0.01"], cwd=REPO, env=env,
-                         capture_output=True, text=True, timeout=600)
+    out = subprocess.run(
+        [sys.executable, "-m", "orchestration", "demo", "--years", "0.01"],
+        cwd=REPO,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
     assert out.returncode == 2
     assert "holds 1 file(s) the demo did not write (e.g. 2024-05-01/cad_incidents_20240501.csv)" in out.stderr
     assert real.read_bytes() == before and sorted(p.name for p in tmp_path.rglob("*") if p.is_file()) == [real.name]

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import datetime as dt
+import json
 
 import duckdb
 import pytest
+import yaml
 
 from orchestration.dbt import dbt_env, run_dbt
 from orchestration.demo.generate import generate
@@ -18,8 +20,12 @@ from tests.conftest import REPO, build_warehouse
 def built(tmp_path_factory):
     """A small demo city, landed and built: unit tests need the parent tables to exist."""
     tmp = tmp_path_factory.mktemp("dbt_project")
-    generate(DemoConfig(seed=5, start=dt.date(2024, 1, 8), days=5), tmp / "landing", tmp / "truth.json",
-             progress=lambda m: None)
+    generate(
+        DemoConfig(seed=5, start=dt.date(2024, 1, 8), days=5),
+        tmp / "landing",
+        tmp / "truth.json",
+        progress=lambda m: None,
+    )
     build_warehouse(tmp / "landing", tmp / "warehouse.duckdb", tmp)
     return tmp
 
@@ -33,19 +39,38 @@ def env_for(tmp, city_dir=None, **extra):
     return env
 
 
+def unit_test_results(tmp) -> dict[str, str]:
+    """Status of every unit test the last `dbt test` ran, by name, from its run_results.json."""
+    results = json.loads((tmp / "target" / "run_results.json").read_text())["results"]
+    return {r["unique_id"].split(".")[-1]: r["status"] for r in results if r["unique_id"].startswith("unit_test.")}
+
+
+def unit_tests_defined() -> set[str]:
+    """Every unit test written in the project's YAML."""
+    names = set()
+    for path in (REPO / "dbt_project" / "models").rglob("*.yml"):
+        names |= {t["name"] for t in (yaml.safe_load(path.read_text()) or {}).get("unit_tests", [])}
+    return names
+
+
 def test_dbt_unit_tests_pass(built):
     out = run_dbt(["test", "--select", "test_type:unit"], env=env_for(built, ALT911_DEMO="true"))
     assert out.returncode == 0, out.stdout[-4000:]
-    # eligibility boundary, availability, reasons, multi-call, unlinked, DST night, complementary suppression
-    assert "PASS=7" in out.stdout
+    # every unit test in the YAML ran and passed (eligibility boundary, availability, reasons, ...)
+    results = unit_test_results(built)
+    assert set(results) == unit_tests_defined() and "an_encounter_with_no_cad_link" in results
+    assert set(results.values()) == {"pass"}, results
 
 
 def test_unit_tests_pass_whichever_city_folder_is_in_use(built):
     """The unit tests give the demo program's rules as their inputs, so another city's build runs them too."""
-    out = run_dbt(["test", "--select", "test_type:unit"], env=env_for(built, city_dir=REPO / "cities" / "eugene",
-                                                                        ALT911_DEMO="true"))
+    out = run_dbt(
+        ["test", "--select", "test_type:unit"],
+        env=env_for(built, city_dir=REPO / "cities" / "eugene", ALT911_DEMO="true"),
+    )
     assert out.returncode == 0, out.stdout[-4000:]
-    assert "PASS=7" in out.stdout
+    results = unit_test_results(built)
+    assert set(results) == unit_tests_defined() and set(results.values()) == {"pass"}, results
 
 
 def test_a_real_run_without_a_key_stops_with_a_clear_message(built):
@@ -60,19 +85,26 @@ def test_person_key_is_a_keyed_hash(built):
     def keys():
         con = duckdb.connect(str(warehouse), read_only=True)
         try:
-            return dict(con.execute("""select r.person_id, s.person_key from raw.cm_people r
+            return dict(
+                con.execute("""select r.person_id, s.person_key from raw.cm_people r
                 join staging.stg_case_management__people s on true
-                where s.person_key = sha256('alt911-test-secret|' || r.person_id)""").fetchall())
+                where s.person_key = sha256('alt911-test-secret|' || r.person_id)""").fetchall()
+            )
         finally:
             con.close()
 
-    out = run_dbt(["run", "--select", "stg_case_management__people"],
-                  env=env_for(built, ALT911_PERSON_KEY="alt911-test-secret"))
+    out = run_dbt(
+        ["run", "--select", "stg_case_management__people"], env=env_for(built, ALT911_PERSON_KEY="alt911-test-secret")
+    )
     assert out.returncode == 0, out.stdout[-3000:]
     with_key = keys()
     assert with_key and all(k != p and len(k) == 64 for p, k in with_key.items())
     con = duckdb.connect(str(warehouse), read_only=True)
-    columns = {c for (c,) in con.execute("select column_name from information_schema.columns "
-                                         "where table_name = 'stg_case_management__people'").fetchall()}
+    columns = {
+        c
+        for (c,) in con.execute(
+            "select column_name from information_schema.columns where table_name = 'stg_case_management__people'"
+        ).fetchall()
+    }
     con.close()
     assert columns == {"person_key", "age_band", "gender", "race_ethnicity", "updated_at"}

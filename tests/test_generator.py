@@ -61,7 +61,9 @@ def test_demo_city_has_the_structure_the_metrics_need(small_city):
     incidents = t["volume"]["incidents"]
     assert 0.03 <= t["eligibility"]["program_eligible"] / incidents <= 0.15  # eligible share of CAD incidents
     assert t["volume"]["multi_call_incidents"] > 0 and t["volume"]["calls"] > incidents
-    assert all(t["volume"]["by_origin"][o] > 0 for o in ("911_dispatch", "self_initiated", "agency_referral", "phone_resolved"))
+    assert all(
+        t["volume"]["by_origin"][o] > 0 for o in ("911_dispatch", "self_initiated", "agency_referral", "phone_resolved")
+    )
     assert t["eligibility"]["calltype_eligible_not_triaged"] > 0
     reasons = t["forgone"]["by_reason"]
     assert all(reasons[r] > 0 for r in ("outside_hours", "outside_area", "no_unit_available", "unknown"))

@@ -39,6 +39,7 @@ def table_digest(warehouse) -> dict:
 
 # ------------------------------------------------------------------------------------ the demo city
 
+
 def test_every_file_reconciles(small_city):
     rows = sql(small_city["warehouse"], "SELECT path, rows_read, rows_loaded, rows_quarantined FROM land.file_ledger")
     assert len(rows) == len(small_city["report"].landed)
@@ -49,7 +50,9 @@ def test_every_file_reconciles(small_city):
 def test_raw_tables_hold_each_record_once_as_the_truth_counts_them(small_city):
     t, w = small_city["truth"], small_city["warehouse"]
     assert sql(w, "SELECT count(*), count(DISTINCT incident_number) FROM raw.cad_incidents")[0] == (
-        t["volume"]["incidents"], t["volume"]["incidents"])
+        t["volume"]["incidents"],
+        t["volume"]["incidents"],
+    )
     assert sql(w, "SELECT count(*) FROM raw.cad_calls")[0][0] == t["volume"]["calls"]
     assert sql(w, "SELECT count(*) FROM raw.cm_encounters")[0][0] == t["encounters"]["total"]
     # overlapping CAD drops: every incident was sent twice, stored once
@@ -59,13 +62,21 @@ def test_raw_tables_hold_each_record_once_as_the_truth_counts_them(small_city):
 
 def test_timestamps_are_utc_and_dst_neither_creates_nor_loses_incidents(small_city):
     t, w = small_city["truth"], small_city["warehouse"]
-    by_date = dict(sql(w, f"""
+    by_date = dict(
+        sql(
+            w,
+            f"""
         SELECT strftime(timezone('{TZ}', timezone('UTC', received_at)), '%Y-%m-%d'), count(*)
-        FROM raw.cad_incidents GROUP BY 1"""))
+        FROM raw.cad_incidents GROUP BY 1""",
+        )
+    )
     assert by_date == t["volume"]["by_local_date"]
-    hours = sql(w, f"""
+    hours = sql(
+        w,
+        f"""
         SELECT count(DISTINCT date_trunc('hour', received_at)) FROM raw.cad_incidents
-        WHERE strftime(timezone('{TZ}', timezone('UTC', received_at)), '%Y-%m-%d') = '2023-11-05'""")[0][0]
+        WHERE strftime(timezone('{TZ}', timezone('UTC', received_at)), '%Y-%m-%d') = '2023-11-05'""",
+    )[0][0]
     assert hours == 25  # the fall-back day has 25 real hours, each with incidents
 
 
@@ -75,9 +86,13 @@ def test_later_versions_replace_earlier_ones(small_city):
     assert sql(w, "SELECT count(*) FROM raw.cad_unit_assignments WHERE cleared_at IS NULL")[0][0] == 0
     assert sql(w, "SELECT count(*) FROM raw.cm_encounters WHERE primary_outcome IS NULL")[0][0] == 0
     # at least some encounters were first landed open, then updated by a later drop
-    updated = sql(w, """
+    updated = sql(
+        w,
+        """
         SELECT count(*) FROM raw.cm_encounters e
-        WHERE e._source_file NOT LIKE strftime(timezone('America/New_York', timezone('UTC', e.started_at)), '%Y-%m-%d') || '/%'""")[0][0]
+        WHERE e._source_file NOT LIKE
+              strftime(timezone('America/New_York', timezone('UTC', e.started_at)), '%Y-%m-%d') || '/%'""",
+    )[0][0]
     assert updated > 0
 
 
@@ -109,21 +124,31 @@ def test_update_drop_updates_an_earlier_record(tmp_path):
     (landing / "2024-01-01").mkdir(parents=True)
     (landing / "2024-01-02").mkdir(parents=True)
     (landing / "2024-01-01" / "cm_referrals_20240101.csv").write_text(
-        f"{header}\nR1,E1,food,2024-01-01T10:00:00-05:00\nR2,E1,other,2024-01-01T10:00:00-05:00\n")
+        f"{header}\nR1,E1,food,2024-01-01T10:00:00-05:00\nR2,E1,other,2024-01-01T10:00:00-05:00\n"
+    )
     (landing / "2024-01-02" / "cm_referrals_20240102.csv").write_text(
-        f"{header}\nR1,E1,housing_shelter,2024-01-01T10:00:00-05:00\n")
+        f"{header}\nR1,E1,housing_shelter,2024-01-01T10:00:00-05:00\n"
+    )
     land(landing, tmp_path / "w.duckdb", TZ, progress=quiet)
     assert sql(tmp_path / "w.duckdb", "SELECT referral_id, referral_type FROM raw.cm_referrals ORDER BY 1") == [
-        ("R1", "housing_shelter"), ("R2", "other")]
+        ("R1", "housing_shelter"),
+        ("R2", "other"),
+    ]
 
 
 # ------------------------------------------------------------------------------------ planted bad input
 
+
 def test_every_injected_bad_row_is_quarantined_where_it_was_planted(injected_city):
     w = injected_city["warehouse"]
     planted = [i for i in injected_city["injections"] if i["expect"] == "quarantine"]
-    assert {i["class"] for i in planted} == {"unparseable_timestamp", "missing_key", "unknown_code", "wrong_type",
-                                             "arrival_before_dispatch"}
+    assert {i["class"] for i in planted} == {
+        "unparseable_timestamp",
+        "missing_key",
+        "unknown_code",
+        "wrong_type",
+        "arrival_before_dispatch",
+    }
     quarantine = sql(w, "SELECT path, line, column_name, reason, record FROM land.quarantine ORDER BY path, line")
     assert len(quarantine) == len(planted), "clean rows must never be quarantined"
     for inj in planted:
@@ -137,8 +162,14 @@ def test_every_injected_bad_row_is_quarantined_where_it_was_planted(injected_cit
 def test_every_injected_bad_file_is_rejected_whole_with_a_clear_message(injected_city):
     w, report = injected_city["warehouse"], injected_city["report"]
     planted = [i for i in injected_city["injections"] if i["expect"] == "reject"]
-    assert {i["class"] for i in planted} == {"missing_column", "renamed_column", "empty_file", "truncated_file",
-                                             "wrong_encoding", "unknown_extract"}
+    assert {i["class"] for i in planted} == {
+        "missing_column",
+        "renamed_column",
+        "empty_file",
+        "truncated_file",
+        "wrong_encoding",
+        "unknown_extract",
+    }
     rejected = {str(r.path.relative_to(injected_city["landing"])): r.problem for r in report.rejected}
     assert set(rejected) == {i["file"] for i in planted}
     for inj in planted:
@@ -154,11 +185,14 @@ def test_bad_input_does_not_disturb_the_clean_data(injected_city):
     w, t = injected_city["warehouse"], injected_city["truth"]
     assert sql(w, "SELECT count(*) FROM raw.cad_incidents")[0][0] == t["volume"]["incidents"]
     assert sql(w, "SELECT count(*) FROM raw.cad_calls")[0][0] == t["volume"]["calls"]
-    for _, read, loaded, quarantined in sql(w, "SELECT path, rows_read, rows_loaded, rows_quarantined FROM land.file_ledger"):
+    for _, read, loaded, quarantined in sql(
+        w, "SELECT path, rows_read, rows_loaded, rows_quarantined FROM land.file_ledger"
+    ):
         assert read == loaded + quarantined
 
 
 # ------------------------------------------------------------------------------------ real-world mess
+
 
 def write(path, text, encoding="utf-8"):
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -173,23 +207,48 @@ def test_crlf_bom_quoted_newlines_trailing_delimiters_and_timestamp_formats(tmp_
     landing = tmp_path / "landing"
     rows = [
         # ISO with offset, CRLF, a narrative with a quoted newline, comma and quotes
-        'E1,I1,P1,crt,911_dispatch,2024-03-10T01:59:00-05:00,2024-03-10T03:30:00-04:00,resolved_on_scene,Y,,,,,'
+        "E1,I1,P1,crt,911_dispatch,2024-03-10T01:59:00-05:00,2024-03-10T03:30:00-04:00,resolved_on_scene,Y,,,,,"
         '"said ""hi"",\r\nthen left",2024-03-10T04:00:00-04:00,',
         # US 12-hour local time, booleans in other spellings, upper-case codes
-        'E2,,P2,CRT,SELF_INITIATED,03/11/2024 01:05:00 PM,03/11/2024 02:00:00 PM,Referred,true,,,,,,03/11/2024 02:00:00 PM,',
+        "E2,,P2,CRT,SELF_INITIATED,03/11/2024 01:05:00 PM,03/11/2024 02:00:00 PM,Referred,true,,,,,,"
+        "03/11/2024 02:00:00 PM,",
         # local ISO without offset, fractional seconds with offset
-        'E3,I3,,ccd,phone_resolved,2024-03-12 09:00:00,2024-03-12T09:20:00.250-04:00,declined_services,,,,,,,2024-03-12 09:30,',
+        "E3,I3,,ccd,phone_resolved,2024-03-12 09:00:00,2024-03-12T09:20:00.250-04:00,declined_services,,,,,,,"
+        "2024-03-12 09:30,",
     ]
-    write(landing / "2024-03-12" / "cm_encounters_20240312.csv", "\ufeff" + ENC_HEADER + ",\r\n" + "\r\n".join(rows) + "\r\n")
+    write(
+        landing / "2024-03-12" / "cm_encounters_20240312.csv",
+        "\ufeff" + ENC_HEADER + ",\r\n" + "\r\n".join(rows) + "\r\n",
+    )
     report = land(landing, tmp_path / "w.duckdb", TZ, progress=quiet)
     assert not report.rejected and report.landed[0].rows_quarantined == 0, report.summary()
-    got = sql(tmp_path / "w.duckdb", "SELECT encounter_id, started_at::VARCHAR, ended_at::VARCHAR, team_type, call_origin, "
-                                     "primary_outcome, responder_felt_safe, narrative FROM raw.cm_encounters ORDER BY 1")
+    got = sql(
+        tmp_path / "w.duckdb",
+        "SELECT encounter_id, started_at::VARCHAR, ended_at::VARCHAR, team_type, call_origin, "
+        "primary_outcome, responder_felt_safe, narrative FROM raw.cm_encounters ORDER BY 1",
+    )
     assert got == [
-        ("E1", "2024-03-10 06:59:00", "2024-03-10 07:30:00", "crt", "911_dispatch", "resolved_on_scene", True,
-         'said "hi",\r\nthen left'),
+        (
+            "E1",
+            "2024-03-10 06:59:00",
+            "2024-03-10 07:30:00",
+            "crt",
+            "911_dispatch",
+            "resolved_on_scene",
+            True,
+            'said "hi",\r\nthen left',
+        ),
         ("E2", "2024-03-11 17:05:00", "2024-03-11 18:00:00", "crt", "self_initiated", "referred", True, None),
-        ("E3", "2024-03-12 13:00:00", "2024-03-12 13:20:00.25", "ccd", "phone_resolved", "declined_services", None, None),
+        (
+            "E3",
+            "2024-03-12 13:00:00",
+            "2024-03-12 13:20:00.25",
+            "ccd",
+            "phone_resolved",
+            "declined_services",
+            None,
+            None,
+        ),
     ]
 
 
@@ -199,20 +258,30 @@ def test_a_header_only_file_lands_zero_rows(tmp_path):
     assert [(r.rows_read, r.rows_loaded) for r in report.landed] == [(0, 0)]
 
 
-@pytest.mark.parametrize("name,content,problem", [
-    ("cm_encounters_20240101.csv", b"", "file is empty"),
-    ("cm_encounters_20240101.csv", "encounter_id,incident_number\nE1,I1\n", "missing column(s)"),
-    ("cm_encounters_20240101.csv", ENC_HEADER.replace("team_type", "team") + "\n", "renamed?"),
-    ("cm_encounters_20240101.csv", ENC_HEADER + ",extra\n", "unexpected column(s) 'extra'"),
-    ("cm_encounters_20240101.csv", (ENC_HEADER + "\nE1,,,crt,911_dispatch,José").encode("cp1252"), "wrong encoding"),
-    ("cm_encounters_20240101.csv", (ENC_HEADER + "\n").encode("utf-16"), "wrong encoding"),
-    ("cm_encounters_20240101.csv", ENC_HEADER + '\nE1,,,crt,911_dispatch,2024-01-01T10:00:00-05:00,,,,,,,,"unterminated',
-     "truncated"),
-    ("cm_encounters_20240101.csv", ENC_HEADER + "\nE1,,,crt,911_dispatch,2024-01-01T1", "truncated"),
-    ("cad_narratives_20240101.csv", "a,b\n1,2\n", "unknown extract name"),
-    ("cm_encounters_20240101.xlsx", "not really", "unsupported file type"),
-    ("cm_encounters_20240101.parquet", "not parquet", "not a readable Parquet file"),
-])
+@pytest.mark.parametrize(
+    "name,content,problem",
+    [
+        ("cm_encounters_20240101.csv", b"", "file is empty"),
+        ("cm_encounters_20240101.csv", "encounter_id,incident_number\nE1,I1\n", "missing column(s)"),
+        ("cm_encounters_20240101.csv", ENC_HEADER.replace("team_type", "team") + "\n", "renamed?"),
+        ("cm_encounters_20240101.csv", ENC_HEADER + ",extra\n", "unexpected column(s) 'extra'"),
+        (
+            "cm_encounters_20240101.csv",
+            (ENC_HEADER + "\nE1,,,crt,911_dispatch,José").encode("cp1252"),
+            "wrong encoding",
+        ),
+        ("cm_encounters_20240101.csv", (ENC_HEADER + "\n").encode("utf-16"), "wrong encoding"),
+        (
+            "cm_encounters_20240101.csv",
+            ENC_HEADER + '\nE1,,,crt,911_dispatch,2024-01-01T10:00:00-05:00,,,,,,,,"unterminated',
+            "truncated",
+        ),
+        ("cm_encounters_20240101.csv", ENC_HEADER + "\nE1,,,crt,911_dispatch,2024-01-01T1", "truncated"),
+        ("cad_narratives_20240101.csv", "a,b\n1,2\n", "unknown extract name"),
+        ("cm_encounters_20240101.xlsx", "not really", "unsupported file type"),
+        ("cm_encounters_20240101.parquet", "not parquet", "not a readable Parquet file"),
+    ],
+)
 def test_file_level_problems_reject_the_whole_file(tmp_path, name, content, problem):
     good = ENC_HEADER + "\nE9,,,crt,911_dispatch,2024-01-01T10:00:00-05:00,,,,,,,,,2024-01-01T10:00:00-05:00\n"
     write(tmp_path / "landing" / "d" / "cm_encounters_20240101_good.csv", good)
@@ -228,9 +297,18 @@ def test_manifest_row_count_and_checksum_are_enforced(tmp_path):
     drop = tmp_path / "landing" / "2024-01-01"
     write(drop / "cm_encounters_20240101.csv", body)
     write(drop / "cm_referrals_20240101.csv", ",".join(CONTRACT.extracts["cm_referrals"].column_names) + "\n")
-    write(drop / "_manifest.json", json.dumps({"extracted_at": "2024-01-02T02:00:00-05:00", "files": {
-        "cm_encounters_20240101.csv": {"rows": 2},
-        "cm_referrals_20240101.csv": {"rows": 0, "sha256": "0" * 64}}}))
+    write(
+        drop / "_manifest.json",
+        json.dumps(
+            {
+                "extracted_at": "2024-01-02T02:00:00-05:00",
+                "files": {
+                    "cm_encounters_20240101.csv": {"rows": 2},
+                    "cm_referrals_20240101.csv": {"rows": 0, "sha256": "0" * 64},
+                },
+            }
+        ),
+    )
     report = land(tmp_path / "landing", tmp_path / "w.duckdb", TZ, progress=quiet)
     problems = sorted(r.problem for r in report.rejected)
     assert len(problems) == 2
@@ -294,12 +372,17 @@ CALLS_HEADER = "call_id,incident_number,call_received_at,call_source\n"
 
 
 def test_a_key_sent_twice_in_one_file_is_quarantined_naming_the_line_that_wins(tmp_path):
-    write(tmp_path / "landing" / "2024-01-10" / "cad_calls_20240110.csv", CALLS_HEADER
-          + "C1,I1,2024-01-09T10:00:00-05:00,911\nC1,I2,2024-01-09T10:05:00-05:00,911\nC2,I1,2024-01-09T10:06:00-05:00,911\n")
+    write(
+        tmp_path / "landing" / "2024-01-10" / "cad_calls_20240110.csv",
+        CALLS_HEADER
+        + "C1,I1,2024-01-09T10:00:00-05:00,911\nC1,I2,2024-01-09T10:05:00-05:00,911\n"
+        + "C2,I1,2024-01-09T10:06:00-05:00,911\n",
+    )
     report = land(tmp_path / "landing", tmp_path / "w.duckdb", TZ, progress=quiet)
     assert (report.landed[0].rows_read, report.landed[0].rows_loaded, report.landed[0].rows_quarantined) == (3, 2, 1)
     assert sql(tmp_path / "w.duckdb", "select line, reason from land.quarantine") == [
-        (2, "call_id: duplicate key in this file: line 3 supersedes it")]
+        (2, "call_id: duplicate key in this file: line 3 supersedes it")
+    ]
     assert sql(tmp_path / "w.duckdb", "select incident_number from raw.cad_calls where call_id = 'C1'") == [("I2",)]
 
 
@@ -311,7 +394,10 @@ def test_equal_extract_times_are_decided_by_path_whatever_the_landing_order(tmp_
     for order in (["a", "b"], ["b", "a"]):
         root = tmp_path / "".join(order)
         for folder in order:  # land one folder at a time, in this order
-            write(root / "landing" / folder / "2024-01-10" / "cad_calls_20240110.csv", CALLS_HEADER + row.format(inc=folder))
+            write(
+                root / "landing" / folder / "2024-01-10" / "cad_calls_20240110.csv",
+                CALLS_HEADER + row.format(inc=folder),
+            )
             land(root / "landing", root / "w.duckdb", TZ, progress=quiet)
         results.append(sql(root / "w.duckdb", "select incident_number from raw.cad_calls"))
     assert results == [[("b",)], [("b",)]]
@@ -332,15 +418,21 @@ def test_parquet_timestamps_of_any_unit_land(tmp_path):
 
     drop = tmp_path / "landing" / "2024-01-10"
     drop.mkdir(parents=True)
-    frame = pd.DataFrame({"call_id": ["C1", "C2"], "incident_number": ["I1", "I1"],
-                          "call_received_at": pd.to_datetime(["2024-01-09 10:00:00.123456789", "2024-01-09 11:00:00.000000000"]),
-                          "call_source": ["911", "911"]})
+    frame = pd.DataFrame(
+        {
+            "call_id": ["C1", "C2"],
+            "incident_number": ["I1", "I1"],
+            "call_received_at": pd.to_datetime(["2024-01-09 10:00:00.123456789", "2024-01-09 11:00:00.000000000"]),
+            "call_source": ["911", "911"],
+        }
+    )
     assert str(frame["call_received_at"].dtype) == "datetime64[ns]"  # pandas' default: nanoseconds, naive (local)
     frame.to_parquet(drop / "cad_calls_20240110.parquet")
     report = land(tmp_path / "landing", tmp_path / "w.duckdb", TZ, progress=quiet)
     assert report.landed[0].rows_quarantined == 0, sql(tmp_path / "w.duckdb", "select reason from land.quarantine")
-    assert sql(tmp_path / "w.duckdb", "select strftime(call_received_at, '%H:%M:%S.%f') from raw.cad_calls order by 1") == [
-        ("15:00:00.123456",), ("16:00:00.000000",)]
+    assert sql(
+        tmp_path / "w.duckdb", "select strftime(call_received_at, '%H:%M:%S.%f') from raw.cad_calls order by 1"
+    ) == [("15:00:00.123456",), ("16:00:00.000000",)]
 
 
 def test_one_bad_file_or_manifest_is_rejected_alone_and_the_others_land(tmp_path, monkeypatch):
@@ -352,27 +444,52 @@ def test_one_bad_file_or_manifest_is_rejected_alone_and_the_others_land(tmp_path
     import pyarrow.parquet as pq
 
     landing = tmp_path / "landing"
-    good = write(landing / "2024-01-10" / "cad_calls_20240110.csv", CALLS_HEADER + "C1,I1,2024-01-09T10:00:00-05:00,911\n")
+    good = write(
+        landing / "2024-01-10" / "cad_calls_20240110.csv", CALLS_HEADER + "C1,I1,2024-01-09T10:00:00-05:00,911\n"
+    )
     write(landing / "2024-01-10" / "_manifest.json", '["not", "an", "object"]')
     write(landing / "2024-01-11" / "cad_calls_20240111.csv", CALLS_HEADER + "C2,I1,2024-01-10T10:00:00-05:00,911\n")
     write(landing / "2024-01-11" / "_manifest.json", '{"extracted_at": 1704970800}')
-    locked = write(landing / "2024-01-12" / "cad_calls_20240112.csv", CALLS_HEADER + "C3,I1,2024-01-11T10:00:00-05:00,911\n")
+    locked = write(
+        landing / "2024-01-12" / "cad_calls_20240112.csv", CALLS_HEADER + "C3,I1,2024-01-11T10:00:00-05:00,911\n"
+    )
     (landing / "2024-01-13").mkdir()
-    pq.write_table(pa.table({"call_id": pa.array([b"C4\xff"], type=pa.binary()), "incident_number": ["I1"],
-                             "call_received_at": ["2024-01-12T10:00:00-05:00"], "call_source": ["911"]}),
-                   landing / "2024-01-13" / "cad_calls_20240113.parquet")
+    pq.write_table(
+        pa.table(
+            {
+                "call_id": pa.array([b"C4\xff"], type=pa.binary()),
+                "incident_number": ["I1"],
+                "call_received_at": ["2024-01-12T10:00:00-05:00"],
+                "call_source": ["911"],
+            }
+        ),
+        landing / "2024-01-13" / "cad_calls_20240113.parquet",
+    )
     read_bytes = pathlib.Path.read_bytes
-    monkeypatch.setattr(pathlib.Path, "read_bytes", lambda self: (_ for _ in ()).throw(PermissionError(13, "Permission denied"))
-                        if self == locked else read_bytes(self))  # as root, chmod cannot make a file unreadable
+    monkeypatch.setattr(
+        pathlib.Path,
+        "read_bytes",
+        lambda self: (
+            (_ for _ in ()).throw(PermissionError(13, "Permission denied")) if self == locked else read_bytes(self)
+        ),
+    )  # as root, chmod cannot make a file unreadable
 
     report = land(landing, tmp_path / "w.duckdb", TZ, progress=quiet)
     problems = {str(r.path.relative_to(landing)): r.problem for r in report.rejected}
-    assert problems["2024-01-10/_manifest.json"] == "unreadable drop manifest: a manifest must be a JSON object, not a list"
-    assert "extracted_at must be ISO 8601 text with a UTC offset, not 1704970800" in problems["2024-01-11/_manifest.json"]
+    assert (
+        problems["2024-01-10/_manifest.json"]
+        == "unreadable drop manifest: a manifest must be a JSON object, not a list"
+    )
+    assert (
+        "extracted_at must be ISO 8601 text with a UTC offset, not 1704970800" in problems["2024-01-11/_manifest.json"]
+    )
     assert problems["2024-01-12/cad_calls_20240112.csv"] == "unreadable file: Permission denied"
     assert problems["2024-01-13/cad_calls_20240113.parquet"].startswith("column 'call_id' cannot be read as text")
     # the good files land (a drop whose manifest is rejected lands by its folder's date, unchecked)
-    assert sorted(r.path for r in report.landed) == [str(good.relative_to(landing)), "2024-01-11/cad_calls_20240111.csv"]
+    assert sorted(r.path for r in report.landed) == [
+        str(good.relative_to(landing)),
+        "2024-01-11/cad_calls_20240111.csv",
+    ]
     assert ("2024-01-12/cad_calls_20240112.csv",) in sql(tmp_path / "w.duckdb", "select path from land.rejected_files")
 
 
@@ -381,8 +498,10 @@ def test_a_resend_cut_right_after_a_delimiter_is_rejected_and_the_stored_row_kep
     landed and replaced a stored closed_at with NULL. No line end after the last row now means cut."""
     header = ",".join(CONTRACT.extracts["cad_incidents"].column_names)
     row = "I1,2024-01-09T08:00:00-05:00,911_dispatch,WELFARE CHECK,,,,,,,,,,"
-    write(tmp_path / "landing" / "2024-01-10" / "cad_incidents_20240110.csv",
-          f"{header}\n{row}2024-01-09T09:00:00-05:00\n")
+    write(
+        tmp_path / "landing" / "2024-01-10" / "cad_incidents_20240110.csv",
+        f"{header}\n{row}2024-01-09T09:00:00-05:00\n",
+    )
     cut = write(tmp_path / "landing" / "2024-01-11" / "cad_incidents_20240111.csv", f"{header}\n{row}")
     report = land(tmp_path / "landing", tmp_path / "w.duckdb", TZ, progress=quiet)
     assert [r.path for r in report.rejected] == [cut]
@@ -396,8 +515,10 @@ def test_symlinks_are_followed_only_inside_the_landing_folder_and_skips_are_name
     landing = tmp_path / "landing"
     write(landing / "2024-01-10" / "cad_calls_20240110.csv", CALLS_HEADER + "C1,I1,2024-01-09T10:00:00-05:00,911\n")
     (landing / "latest").symlink_to(landing / "2024-01-10")  # the same drop again, by another name
-    outside = write(tmp_path / "elsewhere" / "2024-01-11" / "cad_calls_20240111.csv",
-                    CALLS_HEADER + "C2,I2,2024-01-10T10:00:00-05:00,911\n")
+    outside = write(
+        tmp_path / "elsewhere" / "2024-01-11" / "cad_calls_20240111.csv",
+        CALLS_HEADER + "C2,I2,2024-01-10T10:00:00-05:00,911\n",
+    )
     (landing / "2024-01-11").symlink_to(outside.parent)  # a drop folder mounted from outside
     (landing / "2024-01-10" / "cad_calls_20240110_2.csv").symlink_to(outside)  # a file link out
     (landing / "2024-01-10" / "cad_calls_20240110_3.csv").symlink_to(tmp_path / "gone.csv")
@@ -414,12 +535,16 @@ def test_symlinks_are_followed_only_inside_the_landing_folder_and_skips_are_name
 def test_integers_are_digits_only_never_rounded_or_read_as_hex_or_exponent(tmp_path):
     """Failure 7: integers "3.7", "0x2", "1e0" loaded as 4, 2 and 1. Now each is quarantined by name."""
     header = ",".join(CONTRACT.extracts["cad_incidents"].column_names)
-    rows = [f"I{n},2024-01-09T08:00:00-05:00,911_dispatch,WELFARE CHECK,,{priority},,,,,,,,"
-            for n, priority in enumerate(["3.7", "0x2", "1e0", "2", "-1"])]
+    rows = [
+        f"I{n},2024-01-09T08:00:00-05:00,911_dispatch,WELFARE CHECK,,{priority},,,,,,,,"
+        for n, priority in enumerate(["3.7", "0x2", "1e0", "2", "-1"])
+    ]
     write(tmp_path / "landing" / "2024-01-10" / "cad_incidents_20240110.csv", header + "\n" + "\n".join(rows) + "\n")
     report = land(tmp_path / "landing", tmp_path / "w.duckdb", TZ, progress=quiet)
     assert (report.landed[0].rows_loaded, report.landed[0].rows_quarantined) == (2, 3)
     assert sql(tmp_path / "w.duckdb", "select incident_number, priority from raw.cad_incidents order by 1") == [
-        ("I3", 2), ("I4", -1)]
+        ("I3", 2),
+        ("I4", -1),
+    ]
     reasons = sql(tmp_path / "w.duckdb", "select line, reason from land.quarantine order by line")
     assert [line for line, _ in reasons] == [2, 3, 4] and all(r.startswith("priority:") for _, r in reasons)

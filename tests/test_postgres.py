@@ -22,9 +22,15 @@ from orchestration.settings import REPO_ROOT, load_settings
 from tests.conftest import build_warehouse
 
 # The loopback test server's defaults (scripts/postgres_setup.sh); CI may override them.
-PG_ENV = {"ALT911_PG_HOST": "127.0.0.1", "ALT911_PG_PORT": "5432", "ALT911_PG_USER": "alt911",
-          "ALT911_PG_PASSWORD": "alt911-local-only", "ALT911_PG_DATABASE": "alt911_test",
-          "ALT911_PG_BI_USER": "alt911_bi", "ALT911_PG_PUBLIC_USER": "alt911_public"}
+PG_ENV = {
+    "ALT911_PG_HOST": "127.0.0.1",
+    "ALT911_PG_PORT": "5432",
+    "ALT911_PG_USER": "alt911",
+    "ALT911_PG_PASSWORD": "alt911-local-only",
+    "ALT911_PG_DATABASE": "alt911_test",
+    "ALT911_PG_BI_USER": "alt911_bi",
+    "ALT911_PG_PUBLIC_USER": "alt911_public",
+}
 BI_PASSWORD = os.environ.get("ALT911_PG_BI_PASSWORD", "bi-local-only")
 PUBLIC_PASSWORD = os.environ.get("ALT911_PG_PUBLIC_PASSWORD", "public-local-only")
 
@@ -38,27 +44,55 @@ def city(tmp_path_factory):
     try:
         pg.connect().close()
     except Exception as exc:  # a clear error, not a skip: the suite needs the server
-        pytest.fail(f"no PostgreSQL at {pg.host}:{pg.port}/{pg.database} ({exc}); run scripts/postgres_setup.sh "
-                    "(make test does) or set ALT911_PG_* to an existing server")
+        pytest.fail(
+            f"no PostgreSQL at {pg.host}:{pg.port}/{pg.database} ({exc}); run scripts/postgres_setup.sh "
+            "(make test does) or set ALT911_PG_* to an existing server"
+        )
     tmp = tmp_path_factory.mktemp("postgres")
-    generate(DemoConfig(seed=13, start=dt.date(2023, 10, 16), days=21), tmp / "landing", tmp / "truth.json",
-             progress=lambda m: None)
+    generate(
+        DemoConfig(seed=13, start=dt.date(2023, 10, 16), days=21),
+        tmp / "landing",
+        tmp / "truth.json",
+        progress=lambda m: None,
+    )
     build_warehouse(tmp / "landing", tmp / "warehouse.duckdb", tmp)
     settings = load_settings(data_dir=tmp, warehouse_path=tmp / "warehouse.duckdb")
 
     copy_raw_to_postgres(settings.warehouse_path, pg)
-    env = dbt_env(settings, ALT911_DEMO="true", DBT_TARGET_PATH=str(tmp / "pg_target"), DBT_LOG_PATH=str(tmp / "pg_logs"))
-    out = run_dbt([*build_args(), "--target", "postgres"], env=env)
-    dbt_on_postgres = dict(returncode=out.returncode, stdout=out.stdout)
-    kpis_built_on_postgres = fetch(pg.connect(), KPI_SQL) if out.returncode == 0 else None
-
     publish(settings, "pg-test")
     publish_to_postgres(settings, pg)
-    return dict(settings=settings, pg=pg, dbt=dbt_on_postgres, kpis_pg=kpis_built_on_postgres)
+    published_before_dbt = fetch(pg.connect(), PUBLISHED_FINGERPRINT_SQL)
+    # a developer's `dbt build --target postgres` after a publish: it must land in its own schemas
+    env = dbt_env(
+        settings,
+        ALT911_DEMO="true",
+        ALT911_DBT_SCHEMA=DEV_SCHEMA,
+        DBT_TARGET_PATH=str(tmp / "pg_target"),
+        DBT_LOG_PATH=str(tmp / "pg_logs"),
+    )
+    out = run_dbt([*build_args(), "--target", "postgres"], env=env)
+    dbt_on_postgres = dict(returncode=out.returncode, stdout=out.stdout)
+    kpis_built_on_postgres = (
+        fetch(pg.connect(), KPI_SQL.replace("marts.", f"{DEV_SCHEMA}_marts.")) if out.returncode == 0 else None
+    )
+    return dict(
+        settings=settings,
+        pg=pg,
+        dbt=dbt_on_postgres,
+        kpis_pg=kpis_built_on_postgres,
+        published_before_dbt=published_before_dbt,
+    )
 
 
-KPI_SQL = ("select metric, period_grain, cast(period_start as varchar), coalesce(dimension_value, ''), numerator, "
-           "denominator, value from marts.mart_kpis order by 1, 2, 3, 4")
+DEV_SCHEMA = "dev_test"  # ALT911_DBT_SCHEMA: the prefix of a developer's own schemas on the postgres target
+PUBLISHED_FINGERPRINT_SQL = (
+    "select table_schema, table_name, count(*) from information_schema.columns "
+    "where table_schema in ('marts', 'public_marts') group by 1, 2 order by 1, 2"
+)
+KPI_SQL = (
+    "select metric, period_grain, cast(period_start as varchar), coalesce(dimension_value, ''), numerator, "
+    "denominator, value from marts.mart_kpis order by 1, 2, 3, 4"
+)
 
 
 def fetch(conn, sql):
@@ -69,6 +103,15 @@ def fetch(conn, sql):
     finally:
         if hasattr(conn, "close"):
             conn.close()
+
+
+def execute(pg, sql):
+    conn = pg.connect()
+    conn.autocommit = True
+    try:
+        conn.cursor().execute(sql)
+    finally:
+        conn.close()
 
 
 def _norm(v):
@@ -88,6 +131,70 @@ def test_the_dbt_project_builds_and_passes_on_postgres(city):
     assert city["kpis_pg"] == duck  # the same numbers on both engines, row for row
 
 
+def test_a_dbt_build_on_postgres_never_writes_the_schemas_bi_reads(city):
+    """The build ran after a publish: it made only dev_test_* schemas, and marts/public_marts are as published."""
+    pg = city["pg"]
+    assert fetch(pg.connect(), PUBLISHED_FINGERPRINT_SQL) == city["published_before_dbt"]
+    mart_tables = fetch(pg.connect(), "select count(*) from information_schema.tables where table_schema = 'marts'")
+    assert mart_tables[0][0] == len([r for r in city["published_before_dbt"] if r[0] == "marts"])
+    built = {
+        r[0]
+        for r in fetch(
+            pg.connect(),
+            "select distinct table_schema from information_schema.tables "
+            "where table_name like 'stg\\_%' or table_name like 'int\\_%' "
+            "or table_name like 'fct\\_%' or table_name like 'mart\\_%'",
+        )
+    }
+    assert built == {f"{DEV_SCHEMA}_staging", f"{DEV_SCHEMA}_intermediate", f"{DEV_SCHEMA}_marts", "marts"}, built
+
+
+def _publish_with_analyst_views(city):
+    pg = city["pg"]
+    execute(
+        pg,
+        "drop schema if exists analyst cascade; create schema analyst; "
+        "create view analyst.served_by_month as select period_start, served_eligible_incidents "
+        "from marts.mart_eligibility where period_grain = 'month'; "
+        "create view analyst.served_total as select sum(served_eligible_incidents) as served "
+        "from analyst.served_by_month; "
+        f'grant usage on schema analyst to "{pg.bi_role}"; '
+        f'grant select on analyst.served_by_month, analyst.served_total to "{pg.bi_role}"',
+    )
+
+
+def test_an_analysts_views_on_the_marts_survive_a_publish(city):
+    pg = city["pg"]
+    _publish_with_analyst_views(city)
+    expected = fetch(
+        pg.connect(), "select sum(served_eligible_incidents) from marts.mart_eligibility where period_grain = 'month'"
+    )
+    publish_to_postgres(city["settings"], pg)
+    # both views (one on the other) still answer, for the BI role too, on the new tables
+    assert fetch(pg.connect(pg.bi_role, BI_PASSWORD), "select served from analyst.served_total") == expected
+    execute(pg, "drop schema analyst cascade")
+
+
+def test_a_view_the_new_marts_would_break_stops_the_publish_by_name(city, monkeypatch):
+    pg = city["pg"]
+    _publish_with_analyst_views(city)
+    before = fetch(pg.connect(), "select count(*), sum(value) from marts.mart_kpis")
+    original = pgmod.copy_schema
+
+    def copy_then_rename(source, schema, cur, target):  # a new release without a column the view reads
+        counts = original(source, schema, cur, target)
+        if schema == "marts":
+            cur.execute(f'alter table "{target}".mart_eligibility rename column served_eligible_incidents to renamed')
+        return counts
+
+    monkeypatch.setattr(pgmod, "copy_schema", copy_then_rename)
+    with pytest.raises(pgmod.DependentViewBroken, match="analyst.served_by_month"):
+        publish_to_postgres(city["settings"], pg)
+    assert fetch(pg.connect(), "select count(*), sum(value) from marts.mart_kpis") == before
+    assert fetch(pg.connect(pg.bi_role, BI_PASSWORD), "select count(*) from analyst.served_total") == [(1,)]
+    execute(pg, "drop schema analyst cascade")
+
+
 def test_the_bi_role_reads_marts_and_public_marts_only(city):
     pg = city["pg"]
     conn = pg.connect(pg.bi_role, BI_PASSWORD)
@@ -97,8 +204,12 @@ def test_the_bi_role_reads_marts_and_public_marts_only(city):
     assert cur.fetchone()[0] > 0
     cur.execute("select count(*) from public_marts.pub_forgone_by_reason_monthly")
     assert cur.fetchone()[0] > 0
-    for table in ("raw.cad_incidents", "staging.stg_case_management__people", "intermediate.int_incidents_eligibility",
-                  "reference.call_types"):
+    for table in (
+        "raw.cad_incidents",
+        f"{DEV_SCHEMA}_staging.stg_case_management__people",
+        f"{DEV_SCHEMA}_intermediate.int_incidents_eligibility",
+        f"{DEV_SCHEMA}_reference.call_types",
+    ):
         with pytest.raises(Exception, match="permission denied"):
             cur.execute(f"select 1 from {table} limit 1")
     with pytest.raises(Exception, match="permission denied"):
@@ -117,7 +228,9 @@ def test_the_public_role_reads_public_marts_only(city):
         with pytest.raises(Exception, match="permission denied"):
             cur.execute(f"select 1 from {table} limit 1")
     # what the public sees has no small cells
-    cur.execute("select count(*) from public_marts.pub_forgone_by_reason_monthly where forgone_incidents between 1 and 10")
+    cur.execute(
+        "select count(*) from public_marts.pub_forgone_by_reason_monthly where forgone_incidents between 1 and 10"
+    )
     assert cur.fetchone()[0] == 0
     conn.close()
 
@@ -175,4 +288,5 @@ def test_the_main_job_publishes_to_postgres_with_one_flag(city, tmp_path, monkey
     pg = city["pg"]
     sql = "select count(*), sum(incidents) from marts.mart_eligibility where period_grain = 'all'"
     assert fetch(pg.connect(pg.bi_role, BI_PASSWORD), sql) == fetch(
-        duckdb.connect(str(settings.serving_path), read_only=True), sql)
+        duckdb.connect(str(settings.serving_path), read_only=True), sql
+    )

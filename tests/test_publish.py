@@ -42,9 +42,14 @@ def test_status_while_a_run_writes_the_warehouse_says_so(tmp_path):
     small_warehouse(tmp_path / "warehouse.duckdb")
     writer = duckdb.connect(str(tmp_path / "warehouse.duckdb"))  # a run holding the single writer lock
     try:
-        out = subprocess.run([sys.executable, "-c", "import sys; from orchestration.__main__ import main; "
-                              "sys.exit(main(['status']))"], cwd=REPO, capture_output=True, text=True, timeout=120,
-                             env=clean_env(ALT911_DATA_DIR=str(tmp_path)))
+        out = subprocess.run(
+            [sys.executable, "-c", "import sys; from orchestration.__main__ import main; sys.exit(main(['status']))"],
+            cwd=REPO,
+            capture_output=True,
+            text=True,
+            timeout=120,
+            env=clean_env(ALT911_DATA_DIR=str(tmp_path)),
+        )
     finally:
         writer.close()
     assert out.returncode == 1

@@ -25,16 +25,21 @@ DAYS = 0.04  # 15 days: enough for every check, quick enough for CI
 
 def serving_fingerprint(settings) -> dict:
     """Bytes of the serving DuckDB file and of every Parquet export it points to."""
-    out = {"duckdb": hashlib.sha256(settings.serving_path.read_bytes()).hexdigest(),
-           "release": os.readlink(settings.serving_dir / "current")}
+    out = {
+        "duckdb": hashlib.sha256(settings.serving_path.read_bytes()).hexdigest(),
+        "release": os.readlink(settings.serving_dir / "current"),
+    }
     for path in sorted(settings.parquet_dir.iterdir()):
         out[path.name] = hashlib.sha256(path.read_bytes()).hexdigest()
     return out
 
 
 def check_results(result) -> dict[str, dg.AssetCheckEvaluation]:
-    return {f"{e.event_specific_data.asset_key.to_user_string()}:{e.event_specific_data.check_name}": e.event_specific_data
-            for e in result.all_events if e.event_type_value == "ASSET_CHECK_EVALUATION"}
+    return {
+        f"{e.event_specific_data.asset_key.to_user_string()}:{e.event_specific_data.check_name}": e.event_specific_data
+        for e in result.all_events
+        if e.event_type_value == "ASSET_CHECK_EVALUATION"
+    }
 
 
 def executed_steps(result) -> set[str]:
@@ -59,17 +64,33 @@ def test_a_good_run_passes_every_gate_and_publishes(published):
     settings, result = published
     checks = check_results(result)
     assert all(c.passed for c in checks.values()), [k for k, c in checks.items() if not c.passed]
-    gates = {"raw/cad_unit_assignments:unit_timestamps_in_order", "raw/cad_incidents:daily_volume_within_band",
-             "marts/fct_incidents:forgone_reasons_complete", "marts/fct_encounters:encounters_link_to_cad",
-             "marts/mart_kpis:totals_reconcile_across_marts", "marts/mart_kpis:kpi_table_agrees_with_marts",
-             "raw/cad_incidents:landed_cleanly"}
+    gates = {
+        # thresholds: Great Expectations gates
+        "raw/cad_unit_assignments:unit_clear_times_recorded",
+        "raw/cad_incidents:daily_volume_within_band",
+        "marts/fct_incidents:unknown_reason_share_under_limit",
+        "marts/fct_encounters:encounters_link_to_cad",
+        # reconciliations: dbt tests, which Dagster shows as checks of the model they test
+        "marts/mart_eligibility:assert_totals_reconcile_across_marts",
+        "marts/mart_kpis:assert_kpis_match_their_marts",
+        "marts/fct_incidents:assert_eligibility_flags_consistent",
+        "public_marts/pub_incident_volume_monthly:small_cells_suppressed_pub_incident_volume_monthly_incidents__month",
+        # row rules: the landing contract
+        "raw/cad_incidents:landed_cleanly",
+    }
     assert gates <= set(checks)
     # the serving copy holds the marts, in a storage version DuckDB 1.x drivers open
     con = duckdb.connect(str(settings.serving_path), read_only=True)
     assert con.execute("select tags from duckdb_databases() where database_name = 'alt911_marts'").fetchone()[0] == {
-        "storage_version": "v1.0.0+"}
+        "storage_version": "v1.0.0+"
+    }
     assert con.execute("select count(*) from marts.mart_kpis").fetchone()[0] > 0
-    assert con.execute("select count(*) from information_schema.tables where table_schema in ('raw', 'staging', 'land')").fetchone()[0] == 0
+    assert (
+        con.execute(
+            "select count(*) from information_schema.tables where table_schema in ('raw', 'staging', 'land')"
+        ).fetchone()[0]
+        == 0
+    )
     con.close()
     assert (settings.parquet_dir / "mart_eligibility.parquet").exists()
     assert json.loads((settings.serving_dir / "published.json").read_text())["run_id"] == result.run_id
@@ -104,14 +125,26 @@ def test_a_row_out_of_order_is_quarantined_and_blocks_until_the_data_or_the_limi
     with open(drop / "cad_unit_assignments_20240202.csv", "w", newline="") as fh:
         w = csv.DictWriter(fh, fieldnames=cols)
         w.writeheader()
-        w.writerow(dict(assignment_id="BAD-1", incident_number="24-0000001", unit_id="P001", unit_type="police",
-                        dispatched_at="2024-01-10T10:00:00-05:00", arrived_at="2024-01-10T10:20:00-05:00",
-                        cleared_at="2024-01-10T10:10:00-05:00", unit_disposition="completed"))
+        w.writerow(
+            dict(
+                assignment_id="BAD-1",
+                incident_number="24-0000001",
+                unit_id="P001",
+                unit_type="police",
+                dispatched_at="2024-01-10T10:00:00-05:00",
+                arrived_at="2024-01-10T10:20:00-05:00",
+                cleared_at="2024-01-10T10:10:00-05:00",
+                unit_disposition="completed",
+            )
+        )
     result = run_job(settings, "main_job")
     assert not result.success
     check = check_results(result)["raw/cad_unit_assignments:landed_cleanly"]
     assert not check.passed
-    assert "2024-02-02/cad_unit_assignments_20240202.csv:2: cleared_at: cleared_at is before arrived_at" in check.description
+    assert (
+        "2024-02-02/cad_unit_assignments_20240202.csv:2: cleared_at: cleared_at is before arrived_at"
+        in check.description
+    )
     assert "thresholds.max_quarantine_share" in check.description and "ALT911_MAX_QUARANTINE_SHARE" in check.description
     assert not any(step.startswith(("dbt_", "serving")) for step in executed_steps(result))
     assert serving_fingerprint(settings) == before
@@ -141,7 +174,10 @@ def test_an_incident_level_check_blocks_the_metric_marts(published, monkeypatch)
     assert not check.passed and "is_linked" in check.description
     # the failure names the offending rows and the setting that governs the check
     assert re.search(r"first 20: is_linked=False, encounter_id=E\d+;", check.description), check.description
-    assert "Threshold: min_link_rate = 0.999, set in" in check.description and "thresholds.min_link_rate" in check.description
+    assert (
+        "Threshold: min_link_rate = 0.999, set in" in check.description
+        and "thresholds.min_link_rate" in check.description
+    )
     steps = executed_steps(result)
     assert "dbt_core" in steps and "dbt_metrics" not in steps and "serving__published_marts" not in steps
     assert serving_fingerprint(settings) == before
@@ -166,8 +202,11 @@ def test_schedule_and_sensor_ticks(tmp_path, monkeypatch):
 
     assert main_schedule.cron_schedule == load_settings().schedule_cron == "0 * * * *"
     with dg.instance_for_test() as instance:
-        tick = main_schedule.evaluate_tick(dg.build_schedule_context(
-            instance=instance, scheduled_execution_time=dt.datetime(2024, 1, 8, 10, tzinfo=dt.timezone.utc)))
+        tick = main_schedule.evaluate_tick(
+            dg.build_schedule_context(
+                instance=instance, scheduled_execution_time=dt.datetime(2024, 1, 8, 10, tzinfo=dt.UTC)
+            )
+        )
         assert len(tick.run_requests) == 1
         assert defs.resolve_schedule_def("main_schedule").job_name == "main_job"
 
@@ -207,19 +246,32 @@ def test_a_schedule_tick_recovers_a_crashed_run(tmp_path, monkeypatch):
     """A run killed while holding the warehouse left a child process and a STARTED run behind; the next
     schedule tick (the daemon's, with no run of ours in between) cleans both up."""
     monkeypatch.setenv("ALT911_DATA_DIR", str(tmp_path))
-    from orchestration.automation import main_schedule
     from dagster._core.test_utils import create_run_for_test
 
+    from orchestration.automation import main_schedule
     from orchestration.runlock import TOKEN_ENV
 
     orphan = subprocess.Popen(["sleep", "600"], env={**os.environ, TOKEN_ENV: "dead-run-token"})
     try:
         with dg.instance_for_test() as instance:
             dead = create_run_for_test(instance, job_name="main_job", status=dg.DagsterRunStatus.STARTED)
-            (tmp_path / "run.lock").write_text(json.dumps(dict(pid=999999, host="h", run_id=dead.run_id, command="land",
-                                                               token="dead-run-token", started_at="earlier")))
-            tick = main_schedule.evaluate_tick(dg.build_schedule_context(
-                instance=instance, scheduled_execution_time=dt.datetime(2024, 1, 8, 10, tzinfo=dt.timezone.utc)))
+            (tmp_path / "run.lock").write_text(
+                json.dumps(
+                    dict(
+                        pid=999999,
+                        host="h",
+                        run_id=dead.run_id,
+                        command="land",
+                        token="dead-run-token",
+                        started_at="earlier",
+                    )
+                )
+            )
+            tick = main_schedule.evaluate_tick(
+                dg.build_schedule_context(
+                    instance=instance, scheduled_execution_time=dt.datetime(2024, 1, 8, 10, tzinfo=dt.UTC)
+                )
+            )
             assert len(tick.run_requests) == 1
             assert orphan.wait(timeout=20) == -9  # the dead run's child was killed
             assert instance.get_run_by_id(dead.run_id).status == dg.DagsterRunStatus.FAILURE

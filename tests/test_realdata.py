@@ -35,21 +35,32 @@ def map_and_land(tmp_path, mapping_name, export):
 
 def test_seattle_call_data(tmp_path):
     rows = source_rows("spd_call_data_east_charlie_dennyblaine_2010-2023.csv")  # has a BOM
-    report, con = map_and_land(tmp_path, "seattle_spd_call_data", "spd_call_data_east_charlie_dennyblaine_2010-2023.csv")
-    assert con.execute("SELECT count(*) FROM raw.cad_incidents").fetchone()[0] == len({r["CAD Event Number"] for r in rows})
+    report, con = map_and_land(
+        tmp_path, "seattle_spd_call_data", "spd_call_data_east_charlie_dennyblaine_2010-2023.csv"
+    )
+    assert con.execute("SELECT count(*) FROM raw.cad_incidents").fetchone()[0] == len(
+        {r["CAD Event Number"] for r in rows}
+    )
     onview = sum(r["Call Type"] == "ONVIEW" for r in rows)
-    assert con.execute("SELECT count(*) FROM raw.cad_incidents WHERE call_origin = 'self_initiated'").fetchone()[0] == onview
+    assert (
+        con.execute("SELECT count(*) FROM raw.cad_incidents WHERE call_origin = 'self_initiated'").fetchone()[0]
+        == onview
+    )
     # "08/19/2011 09:16:27 PM" Pacific daylight time is 04:16:27 UTC the next day
     first = rows[0]
-    got = con.execute("SELECT received_at::VARCHAR, final_call_type FROM raw.cad_incidents WHERE incident_number = ?",
-                      [first["CAD Event Number"]]).fetchone()
+    got = con.execute(
+        "SELECT received_at::VARCHAR, final_call_type FROM raw.cad_incidents WHERE incident_number = ?",
+        [first["CAD Event Number"]],
+    ).fetchone()
     assert first["Original Time Queued"] == "08/19/2011 09:16:27 PM"
     assert got == ("2011-08-20 04:16:27", first["Final Call Type"].lstrip("-"))
 
 
 def test_seattle_911_incident_response_quarantines_rows_without_a_time(tmp_path):
     rows = source_rows("spd_911_incident_response_2016-03_sample.csv")
-    report, con = map_and_land(tmp_path, "seattle_spd_911_incident_response", "spd_911_incident_response_2016-03_sample.csv")
+    report, con = map_and_land(
+        tmp_path, "seattle_spd_911_incident_response", "spd_911_incident_response_2016-03_sample.csv"
+    )
     no_time = sum(not r["At Scene Time"].strip() for r in rows)
     assert report.landed[0].rows_quarantined == no_time > 0
     reasons = con.execute("SELECT DISTINCT reason FROM land.quarantine").fetchall()
@@ -69,12 +80,16 @@ def test_new_orleans_headerless_with_word_nulls(tmp_path):
 def test_dallas_one_row_per_unit_becomes_one_incident(tmp_path):
     rows = source_rows("dpd_active_calls_snapshot_2018-01-09.csv")
     _, con = map_and_land(tmp_path, "dallas_dpd_active_calls", "dpd_active_calls_snapshot_2018-01-09.csv")
-    assert con.execute("SELECT count(*) FROM raw.cad_incidents").fetchone()[0] == len({r["incident_number"] for r in rows})
+    assert con.execute("SELECT count(*) FROM raw.cad_incidents").fetchone()[0] == len(
+        {r["incident_number"] for r in rows}
+    )
 
 
 def test_san_francisco_fire_feeds_incidents_calls_and_units(tmp_path):
     rows = source_rows("sffd_fire_department_calls_for_service_2016-12-31_to_2017-01-07.csv")
-    _, con = map_and_land(tmp_path, "sffd_calls_for_service", "sffd_fire_department_calls_for_service_2016-12-31_to_2017-01-07.csv")
+    _, con = map_and_land(
+        tmp_path, "sffd_calls_for_service", "sffd_fire_department_calls_for_service_2016-12-31_to_2017-01-07.csv"
+    )
     count = lambda t: con.execute(f"SELECT count(*) FROM raw.{t}").fetchone()[0]  # noqa: E731
     assert count("cad_incidents") == len({r["Incident Number"] for r in rows})
     assert count("cad_calls") == len({r["Call Number"] for r in rows})
@@ -90,10 +105,12 @@ def test_san_antonio_epoch_times_and_missing_keys(tmp_path):
     blank = sum(not r["IncidentNumber"].strip() for r in rows)
     assert report.landed[0].rows_quarantined == blank > 0
     assert con.execute("SELECT count(*) FROM raw.cad_incidents").fetchone()[0] == len(
-        {r["IncidentNumber"] for r in rows if r["IncidentNumber"].strip()})
+        {r["IncidentNumber"] for r in rows if r["IncidentNumber"].strip()}
+    )
     # 11/01/22 12:00:39 AM Central daylight time = epoch 1667278839000 = 05:00:39 UTC
-    assert con.execute("SELECT received_at::VARCHAR FROM raw.cad_incidents WHERE incident_number = 'SAPD-2022-1438214'"
-                       ).fetchone() == ("2022-11-01 05:00:39",)
+    assert con.execute(
+        "SELECT received_at::VARCHAR FROM raw.cad_incidents WHERE incident_number = 'SAPD-2022-1438214'"
+    ).fetchone() == ("2022-11-01 05:00:39",)
 
 
 def test_an_incomplete_mapping_is_refused(tmp_path):

@@ -20,8 +20,13 @@ import pytest
 
 from orchestration.__main__ import write_demo_drops
 from orchestration.land.loader import land
-from orchestration.runlock import (NotAudited, assert_audited, hold_run_lock, processes_with_token,
-                                   record_warehouse_written)
+from orchestration.runlock import (
+    NotAudited,
+    assert_audited,
+    hold_run_lock,
+    processes_with_token,
+    record_warehouse_written,
+)
 from orchestration.serving.publish import publish
 from orchestration.settings import load_settings
 from tests.conftest import REPO, clean_env
@@ -31,9 +36,15 @@ START = dt.date(2024, 1, 8)
 
 def _cli(data_dir: Path, *args: str, **env: str) -> subprocess.Popen:
     """`python -m orchestration ...` in its own session (as a scheduler would start it)."""
-    return subprocess.Popen([sys.executable, "-m", "orchestration", *args], cwd=REPO,
-                            env=clean_env(ALT911_DATA_DIR=str(data_dir), ALT911_DEMO="true", **env),
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True)
+    return subprocess.Popen(
+        [sys.executable, "-m", "orchestration", *args],
+        cwd=REPO,
+        env=clean_env(ALT911_DATA_DIR=str(data_dir), ALT911_DEMO="true", **env),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        start_new_session=True,
+    )
 
 
 def _lock_info(data_dir: Path) -> dict:
@@ -96,7 +107,7 @@ def test_two_runs_at_once_never_interleave_and_a_gate_failure_is_never_published
     busy = _cli(data, "land", ALT911_RUN_LOCK_WAIT_SECONDS="0")
     out, err = busy.communicate(timeout=120)
     assert busy.returncode == 3, out + err
-    assert f"another run is writing the warehouse" in err and f"pid {first.pid}" in err and holder["run_id"] in err
+    assert "another run is writing the warehouse" in err and f"pid {first.pid}" in err and holder["run_id"] in err
     status = _cli(data, "status")
     out, _ = status.communicate(timeout=120)
     assert f"a run is writing the warehouse now: run {holder['run_id']} (pid {first.pid}" in out
@@ -169,7 +180,9 @@ def _consistent(serving: Path) -> int:
     assert release.name.startswith(manifest["run_id"] + "-")
     con = duckdb.connect(str(serving / "alt911_marts.duckdb"), read_only=True)
     rows = con.execute("select count(*) from marts.mart_x").fetchone()[0]
-    parquet = con.execute(f"select count(*) from read_parquet('{serving / 'parquet' / 'mart_x.parquet'}')").fetchone()[0]
+    parquet = con.execute(f"select count(*) from read_parquet('{serving / 'parquet' / 'mart_x.parquet'}')").fetchone()[
+        0
+    ]
     con.close()
     assert rows == parquet == manifest["tables"]["marts.mart_x"]
     return rows
@@ -181,12 +194,16 @@ def test_a_publish_killed_at_any_moment_leaves_file_and_parquet_in_step(tmp_path
     settings = load_settings(data_dir=tmp_path)
     _small_warehouse(settings.warehouse_path, 1)
     publish(settings, "run-first")
-    script = ("import sys; from orchestration.serving.publish import publish; "
-              "from orchestration.settings import load_settings; publish(load_settings(), sys.argv[1])")
+    script = (
+        "import sys; from orchestration.serving.publish import publish; "
+        "from orchestration.settings import load_settings; publish(load_settings(), sys.argv[1])"
+    )
+
     def start(n: int) -> subprocess.Popen:
         _small_warehouse(settings.warehouse_path, 1000 + n)
-        return subprocess.Popen([sys.executable, "-c", script, f"run-{n}"], cwd=REPO,
-                                env=clean_env(ALT911_DATA_DIR=str(tmp_path)))
+        return subprocess.Popen(
+            [sys.executable, "-c", script, f"run-{n}"], cwd=REPO, env=clean_env(ALT911_DATA_DIR=str(tmp_path))
+        )
 
     began = time.monotonic()
     assert start(0).wait() == 0  # how long one publish takes here, start-up included
@@ -225,14 +242,17 @@ def test_publish_refuses_what_this_run_did_not_audit(tmp_path):
 
 def _slow_writer(path: Path, rows: int, pause: float) -> subprocess.Popen:
     """A real extract job writing a CSV in place, row by row (the wrong way: docs/extract-contract.md)."""
-    header = ("incident_number,received_at,call_origin,initial_call_type,final_call_type,priority,beat,location_key,"
-              "address,weapon_involved,violence_in_progress,medical_need,disposition_code,closed_at")
+    header = (
+        "incident_number,received_at,call_origin,initial_call_type,final_call_type,priority,beat,location_key,"
+        "address,weapon_involved,violence_in_progress,medical_need,disposition_code,closed_at"
+    )
     code = f"""
 import time
 with open({str(path)!r}, "w", newline="") as f:
     f.write("{header}\\r\\n")
     for n in range({rows}):
-        f.write(f"W{{n:05d}},2024-01-09T08:00:00-05:00,911_dispatch,WELFARE CHECK,,,,,,,,,,2024-01-09T09:00:00-05:00\\r\\n")
+        f.write(f"W{{n:05d}},2024-01-09T08:00:00-05:00,911_dispatch,WELFARE CHECK,,,,,,,,,,"
+                "2024-01-09T09:00:00-05:00\\r\\n")
         f.flush()
         time.sleep({pause})
 """

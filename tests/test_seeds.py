@@ -19,10 +19,21 @@ DBT = str(Path(sys.executable).with_name("dbt"))
 
 def dbt(args, tmp_path, warehouse):
     sync_city_rules(DEMO_CITY_DIR)  # the demo city's rules, where dbt reads them
-    env = dict(os.environ, ALT911_WAREHOUSE=str(warehouse), DBT_TARGET_PATH=str(tmp_path / "target"),
-               DBT_LOG_PATH=str(tmp_path / "logs"), DBT_SEND_ANONYMOUS_USAGE_STATS="false")
-    out = subprocess.run([DBT, *args, "--profiles-dir", str(REPO / "profiles")], cwd=REPO / "dbt_project", env=env,
-                         capture_output=True, text=True, timeout=600)
+    env = dict(
+        os.environ,
+        ALT911_WAREHOUSE=str(warehouse),
+        DBT_TARGET_PATH=str(tmp_path / "target"),
+        DBT_LOG_PATH=str(tmp_path / "logs"),
+        DBT_SEND_ANONYMOUS_USAGE_STATS="false",
+    )
+    out = subprocess.run(
+        [DBT, *args, "--profiles-dir", str(REPO / "profiles")],
+        cwd=REPO / "dbt_project",
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
     assert out.returncode == 0, out.stdout[-4000:]
     return out.stdout
 
@@ -42,7 +53,8 @@ def seeded(tmp_path_factory):
 def in_force(con, table, day, extra=""):
     return con.execute(
         f"SELECT * FROM reference.{table} WHERE program = 'heart' AND valid_from <= DATE '{day}' "
-        f"AND (valid_to IS NULL OR DATE '{day}' <= valid_to) {extra}").fetchall()
+        f"AND (valid_to IS NULL OR DATE '{day}' <= valid_to) {extra}"
+    ).fetchall()
 
 
 def test_pilot_covered_part_of_the_city_on_weekdays(seeded):

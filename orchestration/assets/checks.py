@@ -4,9 +4,8 @@ from functools import lru_cache
 
 import dagster as dg
 
-from orchestration.assets.resources import WarehouseRunLock
+from orchestration.assets.resources import LOAD_TIME_SETTINGS, Warehouse
 from orchestration.checks.gates import gate_checks
-from orchestration.settings import load_settings
 
 
 @lru_cache(maxsize=4)
@@ -18,10 +17,11 @@ def gate_runner(settings):
 
 
 def _make_check(name: str, asset: tuple[str, ...], description: str, gate: str):
-    @dg.asset_check(asset=dg.AssetKey(list(asset)), name=name, description=description, blocking=True,
-                    metadata={"gate": gate})
-    def _check(context: dg.AssetCheckExecutionContext, run_lock: WarehouseRunLock) -> dg.AssetCheckResult:
-        settings = load_settings()
+    @dg.asset_check(
+        asset=dg.AssetKey(list(asset)), name=name, description=description, blocking=True, metadata={"gate": gate}
+    )
+    def _check(context: dg.AssetCheckExecutionContext, warehouse: Warehouse) -> dg.AssetCheckResult:
+        settings = warehouse.settings
         result = gate_runner(settings).run(name)
         (context.log.info if result.success else context.log.error)(result.message)
         return dg.AssetCheckResult(
@@ -33,7 +33,9 @@ def _make_check(name: str, asset: tuple[str, ...], description: str, gate: str):
                 "rows_checked": result.rows,
                 "seconds": round(result.seconds, 2),
                 "failed_expectations": [f"{f['expectation']} ({f['column']})" for f in result.failures],
-                "unexpected_counts": {f"{f['expectation']} ({f['column']})": f["unexpected_count"] for f in result.failures},
+                "unexpected_counts": {
+                    f"{f['expectation']} ({f['column']})": f["unexpected_count"] for f in result.failures
+                },
                 "data_docs": dg.MetadataValue.path(str(settings.data_docs_index)),
             },
         )
@@ -41,4 +43,5 @@ def _make_check(name: str, asset: tuple[str, ...], description: str, gate: str):
     return _check
 
 
-QUALITY_CHECKS = [_make_check(c.name, c.asset, c.description, c.gate) for c in gate_checks(load_settings())]
+# descriptions show the thresholds of the settings at load time; each run judges with its own settings
+QUALITY_CHECKS = [_make_check(c.name, c.asset, c.description, c.gate) for c in gate_checks(LOAD_TIME_SETTINGS)]

@@ -13,11 +13,10 @@ from collections import defaultdict
 
 import dagster as dg
 
-from orchestration.assets.resources import WarehouseRunLock
+from orchestration.assets.resources import Warehouse
 from orchestration.contract import load_contract
 from orchestration.land.loader import land, quarantine_since
 from orchestration.land.validate import RowRules
-from orchestration.settings import load_settings
 
 CONTRACT = load_contract()
 
@@ -28,7 +27,7 @@ def last_published_at(settings) -> dt.datetime:
     if not path.exists():
         return dt.datetime(1900, 1, 1)
     published = dt.datetime.fromisoformat(json.loads(path.read_text())["published_at"])
-    return published.astimezone(dt.timezone.utc).replace(tzinfo=None)
+    return published.astimezone(dt.UTC).replace(tzinfo=None)
 
 
 def raw_asset_key(extract: str) -> dg.AssetKey:
@@ -48,51 +47,75 @@ def raw_asset_key(extract: str) -> dg.AssetKey:
         for e in CONTRACT.extracts.values()
     ],
     check_specs=[
-        dg.AssetCheckSpec("landed_cleanly", asset=raw_asset_key(name), blocking=True,
-                          description="No file rejected and quarantined rows under the threshold in this landing.")
+        dg.AssetCheckSpec(
+            "landed_cleanly",
+            asset=raw_asset_key(name),
+            blocking=True,
+            description="No file rejected and quarantined rows under the threshold in this landing.",
+        )
         for name in CONTRACT.extracts
     ],
     can_subset=False,
 )
-def land_extract_drops(context: dg.AssetExecutionContext, run_lock: WarehouseRunLock):
+def land_extract_drops(context: dg.AssetExecutionContext, warehouse: Warehouse):
     """Land every new file under the landing folder into raw.<extract>, with ledger and quarantine."""
-    settings = load_settings()
-    report = land(settings.landing_dir, settings.warehouse_path, settings.city_tz, progress=context.log.info,
-                  rules=RowRules.from_settings(settings), settle_seconds=settings.settle_seconds)
+    settings = warehouse.settings
+    report = land(
+        settings.landing_dir,
+        settings.warehouse_path,
+        settings.city_tz,
+        progress=context.log.info,
+        rules=RowRules.from_settings(settings),
+        settle_seconds=settings.settle_seconds,
+    )
     context.log.info("\n" + report.summary())
     if report.waiting:
-        context.log.warning(f"{len(report.waiting)} file(s) changed within the last {settings.settle_seconds:.0f} s "
-                            f"({settings.setting_name('settle_seconds')}) are left for the next run: "
-                            + ", ".join(report.waiting[:20]))
+        context.log.warning(
+            f"{len(report.waiting)} file(s) changed within the last {settings.settle_seconds:.0f} s "
+            f"({settings.setting_name('settle_seconds')}) are left for the next run: " + ", ".join(report.waiting[:20])
+        )
     per = report.per_extract()
     state = quarantine_since(settings.warehouse_path, last_published_at(settings))
     rejected = defaultdict(list)
     for rej in report.rejected:
         extract = CONTRACT.extract_for_filename(rej.path.name)
-        for name in ([extract.name] if extract else CONTRACT.extracts):
+        for name in [extract.name] if extract else CONTRACT.extracts:
             rejected[name].append(f"{rej.path}: {rej.problem}")
     for name in CONTRACT.extracts:
         t = per.get(name, dict(files=0, read=0, loaded=0, quarantined=0))
         yield dg.MaterializeResult(
             asset_key=raw_asset_key(name),
-            metadata={"files_landed": t["files"], "rows_read": t["read"], "rows_loaded": t["loaded"],
-                      "rows_quarantined": t["quarantined"], "rows_in_table": report.table_rows.get(name, 0),
-                      # a wrong century or time zone shows at a glance in the UI
-                      "dates_landed_utc": " .. ".join(f"{d:%Y-%m-%d %H:%M}" for d in report.date_ranges.get(name, ()))},
+            metadata={
+                "files_landed": t["files"],
+                "rows_read": t["read"],
+                "rows_loaded": t["loaded"],
+                "rows_quarantined": t["quarantined"],
+                "rows_in_table": report.table_rows.get(name, 0),
+                # a wrong century or time zone shows at a glance in the UI
+                "dates_landed_utc": " .. ".join(f"{d:%Y-%m-%d %H:%M}" for d in report.date_ranges.get(name, ())),
+            },
         )
         since = state.get(name, dict(read=0, quarantined=0, examples=[]))
         share = since["quarantined"] / since["read"] if since["read"] else 0.0
         problems = list(rejected[name])
         if share > settings.max_quarantine_share:
-            problems.append(f"{since['quarantined']:,} of {since['read']:,} rows landed since the last publish are "
-                            f"quarantined ({share:.2%}, limit {settings.max_quarantine_share:.2%}, set in "
-                            f"{settings.setting_name('max_quarantine_share')}); it keeps failing until the data "
-                            f"changes or the limit does. First {len(since['examples'])} in land.quarantine:\n  "
-                            + "\n  ".join(since["examples"]))
+            problems.append(
+                f"{since['quarantined']:,} of {since['read']:,} rows landed since the last publish are "
+                f"quarantined ({share:.2%}, limit {settings.max_quarantine_share:.2%}, set in "
+                f"{settings.setting_name('max_quarantine_share')}); it keeps failing until the data "
+                f"changes or the limit does. First {len(since['examples'])} in land.quarantine:\n  "
+                + "\n  ".join(since["examples"])
+            )
         yield dg.AssetCheckResult(
-            asset_key=raw_asset_key(name), check_name="landed_cleanly", passed=not problems,
+            asset_key=raw_asset_key(name),
+            check_name="landed_cleanly",
+            passed=not problems,
             severity=dg.AssetCheckSeverity.ERROR,
             description="; ".join(problems) if problems else "all files landed; quarantine within the limit",
-            metadata={"rejected_files": len(rejected[name]), "rows_quarantined_since_publish": since["quarantined"],
-                      "quarantine_share_since_publish": share, "problems": "\n".join(problems)},
+            metadata={
+                "rejected_files": len(rejected[name]),
+                "rows_quarantined_since_publish": since["quarantined"],
+                "quarantine_share_since_publish": share,
+                "problems": "\n".join(problems),
+            },
         )

@@ -1,21 +1,56 @@
-"""The run lock as a Dagster resource: every asset and check requires it, so every run holds the warehouse
-for its whole length, whoever started it (CLI, schedule, sensor, UI). See orchestration/runlock.py."""
+"""The resources every step takes: the warehouse (its settings, held for the whole run) and dbt."""
 
 from contextlib import contextmanager
 
 import dagster as dg
+from dagster_dbt import DbtCliResource
+from pydantic import Field, PrivateAttr
 
+from orchestration.dbt import DBT_PROFILES_DIR, DBT_PROJECT, dbt_executable
 from orchestration.runlock import hold_run_lock
-from orchestration.settings import load_settings
+from orchestration.settings import Settings, default_city_dir, default_data_dir, load_settings
 
 
-class WarehouseRunLock(dg.ConfigurableResource):
-    """Held from the first step of a run to its end (runs execute in one process: see jobs.py). A second
-    run waits (ALT911_RUN_LOCK_WAIT_SECONDS), then fails naming the run that holds the warehouse."""
+class Warehouse(dg.ConfigurableResource):
+    """The data folder and city folder a run works on, shown in the Dagster UI. Everything else (time zone,
+    program, thresholds, limits) is the city's own setting in <city_dir>/city.yml, overridable by
+    ALT911_* variables (orchestration/settings.py, README).
+
+    Every asset and check requires it, so a run holds the warehouse's run lock from its first step to its
+    end, whoever started it (CLI, schedule, sensor, UI); a second run waits (ALT911_RUN_LOCK_WAIT_SECONDS),
+    then fails naming the run that holds it (orchestration/runlock.py). A sensor or schedule evaluation
+    (no run) only reads the settings."""
+
+    data_dir: str = Field(description="Data folder: landing/, warehouse.duckdb, serving/, quality/ (ALT911_DATA_DIR).")
+    city_dir: str = Field(description="City folder: city.yml, rules/, mappings/ (ALT911_CITY_DIR).")
+    _settings: Settings | None = PrivateAttr(default=None)
+
+    @property
+    def settings(self) -> Settings:
+        if self._settings is None:
+            self._settings = load_settings(data_dir=self.data_dir, city_dir=self.city_dir)
+        return self._settings
 
     @contextmanager
     def yield_for_execution(self, context: dg.InitResourceContext):
-        log = context.log.info if context.log else print
-        run_id = context.run.run_id if context.run else None
-        with hold_run_lock(load_settings(), run_id=run_id, instance=context.instance, log=log):
+        if context.run is None:  # a sensor or schedule tick: it never writes the warehouse
             yield self
+            return
+        log = context.log.info if context.log else print
+        with hold_run_lock(self.settings, run_id=context.run.run_id, instance=context.instance, log=log):
+            yield self
+
+    def run_config(self) -> dict:
+        """This resource's config for a run (the CLI passes the settings it was given)."""
+        return {"resources": {"warehouse": {"config": {"data_dir": self.data_dir, "city_dir": self.city_dir}}}}
+
+
+# The code location's warehouse (ALT911_DATA_DIR, ALT911_CITY_DIR when it loads), and its settings as
+# the definitions need them at load time (schedule, retries, check descriptions). Runs get their own.
+WAREHOUSE = Warehouse(data_dir=str(default_data_dir()), city_dir=str(default_city_dir()))
+LOAD_TIME_SETTINGS = WAREHOUSE.settings
+
+RESOURCES = {
+    "warehouse": WAREHOUSE,
+    "dbt": DbtCliResource(project_dir=DBT_PROJECT, profiles_dir=str(DBT_PROFILES_DIR), dbt_executable=dbt_executable()),
+}

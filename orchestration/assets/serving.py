@@ -3,21 +3,25 @@
 import dagster as dg
 
 from orchestration.assets.checks import gate_runner
-from orchestration.assets.resources import WarehouseRunLock
+from orchestration.assets.resources import Warehouse
 from orchestration.assets.transform import dbt_core, dbt_metrics
 from orchestration.runlock import assert_audited
 from orchestration.serving.publish import publish
-from orchestration.settings import load_settings
 
 SERVED = [k for k in [*dbt_core.keys, *dbt_metrics.keys] if k.path[0] in ("marts", "public_marts")]
 
 
-@dg.asset(key=["serving", "published_marts"], group_name="serving", deps=SERVED, kinds={"duckdb", "parquet"},
-          description="The serving DuckDB file (storage v1.0.0, readable by DuckDB 1.x BI drivers) and Parquet "
-                      "exports of every mart, swapped in atomically after the quality gate; with "
-                      "ALT911_PUBLISH_POSTGRES=true, also the marts and public_marts schemas of a PostgreSQL server.")
-def published_marts(context: dg.AssetExecutionContext, run_lock: WarehouseRunLock) -> dg.MaterializeResult:
-    settings = load_settings()
+@dg.asset(
+    key=["serving", "published_marts"],
+    group_name="serving",
+    deps=SERVED,
+    kinds={"duckdb", "parquet"},
+    description="The serving DuckDB file (storage v1.0.0, readable by DuckDB 1.x BI drivers) and Parquet "
+    "exports of every mart, swapped in atomically after the quality gate; with "
+    "ALT911_PUBLISH_POSTGRES=true, also the marts and public_marts schemas of a PostgreSQL server.",
+)
+def published_marts(context: dg.AssetExecutionContext, warehouse: Warehouse) -> dg.MaterializeResult:
+    settings = warehouse.settings
     assert_audited(settings)  # the warehouse is exactly what this run's gates passed
     manifest = publish(settings, context.run.run_id)
     gate_runner(settings).render_latest_docs()  # the quality report of this, passing, run
@@ -26,14 +30,20 @@ def published_marts(context: dg.AssetExecutionContext, run_lock: WarehouseRunLoc
 
         pg = PostgresSettings.from_env()
         counts = publish_to_postgres(settings, pg)
-        context.log.info(f"published {len(counts)} tables to PostgreSQL {pg.host}:{pg.port}/{pg.database} "
-                         "(schemas marts, public_marts)")
-    context.log.info(f"published {len(manifest['tables'])} tables to {settings.serving_path} and {settings.parquet_dir}")
-    return dg.MaterializeResult(metadata={
-        "serving_file": dg.MetadataValue.path(str(settings.serving_path)),
-        "parquet_dir": dg.MetadataValue.path(str(settings.parquet_dir)),
-        "tables": len(manifest["tables"]),
-        "rows": sum(manifest["tables"].values()),
-        "storage_version": manifest["storage_version"],
-        "data_docs": dg.MetadataValue.path(str(settings.data_docs_index)),
-    })
+        context.log.info(
+            f"published {len(counts)} tables to PostgreSQL {pg.host}:{pg.port}/{pg.database} "
+            "(schemas marts, public_marts)"
+        )
+    context.log.info(
+        f"published {len(manifest['tables'])} tables to {settings.serving_path} and {settings.parquet_dir}"
+    )
+    return dg.MaterializeResult(
+        metadata={
+            "serving_file": dg.MetadataValue.path(str(settings.serving_path)),
+            "parquet_dir": dg.MetadataValue.path(str(settings.parquet_dir)),
+            "tables": len(manifest["tables"]),
+            "rows": sum(manifest["tables"].values()),
+            "storage_version": manifest["storage_version"],
+            "data_docs": dg.MetadataValue.path(str(settings.data_docs_index)),
+        }
+    )

@@ -31,23 +31,18 @@ class GateResult:
     def message(self) -> str:
         if self.success:
             return f"{self.check.name}: passed ({self.rows:,} rows)"
-        parts = [f"{f['expectation']} on {f['column']}: {f['unexpected_count']:,} unexpected "
-                 f"({f['unexpected_percent']:.3g}%); first {len(f['examples'])}: {'; '.join(f['examples'])}"
-                 for f in self.failures]
-        governed = (f" Threshold: {self.check.setting} = {getattr(self.settings, self.check.setting)}, set in "
-                    f"{self.settings.setting_name(self.check.setting)}." if self.check.setting else "")
+        parts = [
+            f"{f['expectation']} on {f['column']}: {f['unexpected_count']:,} unexpected "
+            f"({f['unexpected_percent']:.3g}%); first {len(f['examples'])}: {'; '.join(f['examples'])}"
+            for f in self.failures
+        ]
+        governed = (
+            f" Threshold: {self.check.setting} = {getattr(self.settings, self.check.setting)}, set in "
+            f"{self.settings.setting_name(self.check.setting)}."
+            if self.check.setting
+            else ""
+        )
         return f"{self.check.name} FAILED ({self.check.description}) " + " | ".join(parts) + "." + governed
-
-
-def shares_sql(con: duckdb.DuckDBPyConnection) -> str:
-    """Every share or rate column of every mart, as (measure, value) rows."""
-    cols = con.execute("""select table_name, column_name from information_schema.columns
-        where table_schema = 'marts' and table_name like 'mart\\_%' escape '\\'
-          and (column_name like 'share%' or column_name like '%\\_rate' escape '\\')
-        order by 1, 2""").fetchall()
-    if not cols:
-        raise RuntimeError("no share or rate columns found in the marts schema: has dbt built the marts?")
-    return " union all ".join(f"select '{t}.{c}' as measure, cast({c} as double) as value from marts.{t}" for t, c in cols)
 
 
 def _describe(example) -> str:
@@ -80,8 +75,7 @@ class GateRunner:
         check = self.check(name)
         con = duckdb.connect(str(self.settings.warehouse_path), read_only=True)
         try:
-            sql = shares_sql(con) if check.sql == "__SHARES__" else check.sql
-            frame = con.execute(sql).df()
+            frame = con.execute(check.sql).df()
         finally:
             con.close()
 
@@ -92,16 +86,20 @@ class GateRunner:
             asset = self.datasource.get_asset(asset_name)
         except LookupError:
             asset = self.datasource.add_dataframe_asset(asset_name)
-        batch = asset.batch_definitions[0] if asset.batch_definitions else asset.add_batch_definition_whole_dataframe("run")
+        batch = (
+            asset.batch_definitions[0] if asset.batch_definitions else asset.add_batch_definition_whole_dataframe("run")
+        )
         validation = self.context.validation_definitions.add_or_update(
-            gx.ValidationDefinition(name=asset_name, data=batch, suite=suite))
+            gx.ValidationDefinition(name=asset_name, data=batch, suite=suite)
+        )
         # No Data Docs action: rendering costs more than validating. A failure is rendered at once
         # (that is when someone looks); passing results are rendered by render_latest_docs().
         result_format = {"result_format": "SUMMARY", "partial_unexpected_count": 20}
         if check.id_columns:  # failures name the offending rows (dates, ids), not only values
             result_format["unexpected_index_column_names"] = list(check.id_columns)
-        checkpoint = self.context.checkpoints.add_or_update(gx.Checkpoint(
-            name=asset_name, validation_definitions=[validation], actions=[], result_format=result_format))
+        checkpoint = self.context.checkpoints.add_or_update(
+            gx.Checkpoint(name=asset_name, validation_definitions=[validation], actions=[], result_format=result_format)
+        )
         outcome = checkpoint.run(batch_parameters={"dataframe": frame})
         if not outcome.success:
             self.context.build_data_docs(resource_identifiers=list(outcome.run_results))
@@ -112,19 +110,24 @@ class GateRunner:
                 if r.success:
                     continue
                 kw = r.expectation_config.kwargs
-                if "column_A" in kw:
-                    column = f"{kw['column_A']} vs {kw['column_B']}"
-                else:
-                    column = kw.get("column") or "(table)"
-                failures.append(dict(
-                    expectation=r.expectation_config.type,
-                    column=column,
-                    unexpected_count=int(r.result.get("unexpected_count") or 0),
-                    unexpected_percent=float(r.result.get("unexpected_percent") or 0.0),
-                    examples=[_describe(x) for x in (r.result.get("partial_unexpected_index_list")
-                                                     or r.result.get("partial_unexpected_list") or [])[:20]],
-                    observed=str(r.result.get("observed_value", "")),
-                ))
+                column = f"{kw['column_A']} vs {kw['column_B']}" if "column_A" in kw else kw.get("column") or "(table)"
+                failures.append(
+                    dict(
+                        expectation=r.expectation_config.type,
+                        column=column,
+                        unexpected_count=int(r.result.get("unexpected_count") or 0),
+                        unexpected_percent=float(r.result.get("unexpected_percent") or 0.0),
+                        examples=[
+                            _describe(x)
+                            for x in (
+                                r.result.get("partial_unexpected_index_list")
+                                or r.result.get("partial_unexpected_list")
+                                or []
+                            )[:20]
+                        ],
+                        observed=str(r.result.get("observed_value", "")),
+                    )
+                )
         return GateResult(check, self.settings, bool(outcome.success), len(frame), time.monotonic() - started, failures)
 
     def render_latest_docs(self, keep_days: int = 30) -> None:
@@ -132,7 +135,10 @@ class GateRunner:
         (and their pages) older than keep_days, so an hourly schedule does not grow them forever."""
         cutoff = time.time() - keep_days * 86400
         gx_dir = self.settings.quality_dir / "gx"
-        for folder in (gx_dir / "uncommitted" / "validations", gx_dir / "uncommitted" / "data_docs" / "local_site" / "validations"):
+        for folder in (
+            gx_dir / "uncommitted" / "validations",
+            gx_dir / "uncommitted" / "data_docs" / "local_site" / "validations",
+        ):
             if folder.is_dir():
                 for path in folder.rglob("*"):
                     if path.is_file() and path.stat().st_mtime < cutoff:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import csv
 from dataclasses import dataclass, field
-from functools import lru_cache
+from functools import cache
 from pathlib import Path
 
 import yaml
@@ -120,13 +120,13 @@ def _parse(raw: dict) -> Contract:
     )
 
 
-@lru_cache(maxsize=None)
+@cache
 def load_contract(path: Path = CONTRACT_PATH) -> Contract:
     with open(path, encoding="utf-8") as fh:
         return _parse(yaml.safe_load(fh))
 
 
-@lru_cache(maxsize=None)
+@cache
 def code_set(seed: str, seeds_dir: Path = SEEDS_DIR) -> tuple[str, ...]:
     """Allowed codes for a `code` column: the `code` column of seeds/<seed>.csv."""
     path = seeds_dir / f"{seed}.csv"
@@ -148,7 +148,7 @@ def render_markdown(contract: Contract | None = None) -> str:
         "",
         "What a city's extract jobs deliver to the landing folder. Landing checks every file against",
         "this contract: file-level problems reject the whole file with one message; row-level problems",
-"send the row to `land.quarantine` with its file, line, column and reason. Real exports with other",
+        "send the row to `land.quarantine` with its file, line, column and reason. Real exports with other",
         "column names are mapped into this contract by configuration (see `docs/mapping-real-exports.md`).",
         "",
         "Row rules: a timestamp outside the city's plausible window (`city.yml` `plausible_window`: by default",
@@ -211,8 +211,14 @@ def render_markdown(contract: Contract | None = None) -> str:
     return "\n".join(out)
 
 
-SQL_TYPES = {"string": "varchar", "integer": "bigint", "boolean": "boolean", "timestamp": "timestamp", "date": "date",
-             "code": "varchar"}
+SQL_TYPES = {
+    "string": "varchar",
+    "integer": "bigint",
+    "boolean": "boolean",
+    "timestamp": "timestamp",
+    "date": "date",
+    "code": "varchar",
+}
 
 
 def render_dbt_sources(contract: Contract | None = None) -> str:
@@ -225,31 +231,56 @@ def render_dbt_sources(contract: Contract | None = None) -> str:
     for name, extracts in by_source.items():
         tables = []
         for e in extracts:
-            columns = [{"name": c.name, "data_type": SQL_TYPES[c.type],
-                        "description": c.description + (" Sensitive: never selected past staging." if c.sensitive else "")}
-                       for c in e.columns]
+            # the pii tag is what the privacy test (assert_no_pii_column_past_staging) reads
+            columns = [
+                {
+                    "name": c.name,
+                    "data_type": SQL_TYPES[c.type],
+                    "description": c.description,
+                    **({"config": {"tags": ["pii"]}} if c.sensitive else {}),
+                }
+                for c in e.columns
+            ]
             columns += [
-                {"name": "_extracted_at", "data_type": "timestamp",
-                 "description": "Extract time (UTC) of the drop this version came from; the latest wins."},
+                {
+                    "name": "_extracted_at",
+                    "data_type": "timestamp",
+                    "description": "Extract time (UTC) of the drop this version came from; the latest wins.",
+                },
                 {"name": "_source_file", "data_type": "varchar", "description": "Landing-folder path of the file."},
-                {"name": "_source_line", "data_type": "bigint", "description": "Line (CSV) or row (Parquet) in that file."},
+                {
+                    "name": "_source_line",
+                    "data_type": "bigint",
+                    "description": "Line (CSV) or row (Parquet) in that file.",
+                },
                 {"name": "_landed_at", "data_type": "timestamp", "description": "When landing wrote the row (UTC)."},
             ]
-            tables.append({
-                "name": e.name,
-                "description": f"{e.description} Key: {', '.join(e.key)}. Contract: docs/extract-contract.md.",
-                "config": {"meta": {"dagster": {"asset_key": ["raw", e.name]}}},
-                "columns": columns,
-            })
-        sources.append({
-            "name": name,
-            "description": f"Raw extracts from {extracts[0].system}, landed by orchestration/land (one row per key).",
-            "schema": "raw",
-            "config": {"loaded_at_field": "_landed_at",
-                       "freshness": {"warn_after": {"count": 26, "period": "hour"},
-                                     "error_after": {"count": 72, "period": "hour"}}},
-            "tables": tables,
-        })
-    header = ("# Generated from orchestration/contract/extracts.yml by `python -m orchestration.contract --render`.\n"
-              "# Do not edit by hand.\n")
+            tables.append(
+                {
+                    "name": e.name,
+                    "description": f"{e.description} Key: {', '.join(e.key)}. Contract: docs/extract-contract.md.",
+                    "config": {"meta": {"dagster": {"asset_key": ["raw", e.name]}}},
+                    "columns": columns,
+                }
+            )
+        sources.append(
+            {
+                "name": name,
+                "description": f"Raw extracts from {extracts[0].system}, landed by orchestration/land "
+                "(one row per key).",
+                "schema": "raw",
+                "config": {
+                    "loaded_at_field": "_landed_at",
+                    "freshness": {
+                        "warn_after": {"count": 26, "period": "hour"},
+                        "error_after": {"count": 72, "period": "hour"},
+                    },
+                },
+                "tables": tables,
+            }
+        )
+    header = (
+        "# Generated from orchestration/contract/extracts.yml by `python -m orchestration.contract --render`.\n"
+        "# Do not edit by hand.\n"
+    )
     return header + yaml.safe_dump({"version": 2, "sources": sources}, sort_keys=False, width=120)

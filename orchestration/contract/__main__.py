@@ -1,4 +1,5 @@
-"""`python -m orchestration.contract --render` rewrites docs/extract-contract.md and the dbt sources from extracts.yml."""
+"""`python -m orchestration.contract --render` rewrites docs/extract-contract.md and the dbt sources
+from extracts.yml."""
 
 import argparse
 

@@ -18,9 +18,6 @@ from pathlib import Path
 from orchestration.contract import Contract
 from orchestration.demo.simulation import DemoConfig
 
-ROW_CLASSES = ("unparseable_timestamp", "missing_key", "unknown_code", "wrong_type", "arrival_before_dispatch")
-FILE_CLASSES = ("missing_column", "renamed_column", "empty_file", "truncated_file", "wrong_encoding", "unknown_extract")
-
 
 def inject_bad_input(landing_dir: Path, cfg: DemoConfig, contract: Contract, fmt: str) -> list[dict]:
     day = cfg.start + dt.timedelta(days=min(cfg.days - 1, 2))
@@ -32,33 +29,74 @@ def inject_bad_input(landing_dir: Path, cfg: DemoConfig, contract: Contract, fmt
     asg_cols = contract.extracts["cad_unit_assignments"].column_names
 
     def incident(number, **over):
-        row = dict(incident_number=number, received_at=local_ts, call_origin="911_dispatch", initial_call_type="NOISE",
-                   priority="3", beat="D101")
+        row = dict(
+            incident_number=number,
+            received_at=local_ts,
+            call_origin="911_dispatch",
+            initial_call_type="NOISE",
+            priority="3",
+            beat="D101",
+        )
         row.update(over)
         return [row.get(c, "") for c in inc_cols]
 
     def assignment(aid, **over):
-        row = dict(assignment_id=aid, incident_number="INJ-NONE", unit_id="P999", unit_type="police",
-                   dispatched_at=local_ts, unit_disposition="completed")
+        row = dict(
+            assignment_id=aid,
+            incident_number="INJ-NONE",
+            unit_id="P999",
+            unit_type="police",
+            dispatched_at=local_ts,
+            unit_disposition="completed",
+        )
         row.update(over)
         return [row.get(c, "") for c in asg_cols]
 
     planted = [
-        ("cad_incidents", "unparseable_timestamp", "received_at", "unparseable timestamp",
-         incident("INJ-TS-1", received_at="2023-02-30 25:61:00")),
-        ("cad_incidents", "wrong_type", "priority", "wrong type: expected integer", incident("INJ-TYPE-1", priority="urgent")),
-        ("cad_calls", "missing_key", "call_id", "missing key",
-         ["", "INJ-NONE", local_ts, "911"]),
-        ("cad_unit_assignments", "unknown_code", "unit_type", "unknown code", assignment("INJ-CODE-1", unit_type="drone")),
-        ("cad_unit_assignments", "arrival_before_dispatch", "arrived_at", "arrived_at is before dispatched_at",
-         assignment("INJ-ORDER-1", dispatched_at=later_ts, arrived_at=local_ts, cleared_at=later_ts)),
+        (
+            "cad_incidents",
+            "unparseable_timestamp",
+            "received_at",
+            "unparseable timestamp",
+            incident("INJ-TS-1", received_at="2023-02-30 25:61:00"),
+        ),
+        (
+            "cad_incidents",
+            "wrong_type",
+            "priority",
+            "wrong type: expected integer",
+            incident("INJ-TYPE-1", priority="urgent"),
+        ),
+        ("cad_calls", "missing_key", "call_id", "missing key", ["", "INJ-NONE", local_ts, "911"]),
+        (
+            "cad_unit_assignments",
+            "unknown_code",
+            "unit_type",
+            "unknown code",
+            assignment("INJ-CODE-1", unit_type="drone"),
+        ),
+        (
+            "cad_unit_assignments",
+            "arrival_before_dispatch",
+            "arrived_at",
+            "arrived_at is before dispatched_at",
+            assignment("INJ-ORDER-1", dispatched_at=later_ts, arrived_at=local_ts, cleared_at=later_ts),
+        ),
     ]
     records = []
     for extract, klass, column, reason, row in planted:
         path = folder / f"{extract}_{stamp}.{fmt}"
         line = _append_row(path, row, fmt)
-        records.append(dict(**{"class": klass}, expect="quarantine", file=str(path.relative_to(landing_dir)),
-                            line=line, column=column, reason=reason))
+        records.append(
+            dict(
+                **{"class": klass},
+                expect="quarantine",
+                file=str(path.relative_to(landing_dir)),
+                line=line,
+                column=column,
+                reason=reason,
+            )
+        )
     _refresh_manifest(folder)
 
     def resend(extract: str, suffix: str = "resend") -> tuple[Path, list[list[str]]]:
@@ -134,7 +172,8 @@ def _append_row(path: Path, row: list[str], fmt: str) -> int:
         import pyarrow.parquet as pq
 
         table = pq.read_table(path)
-        extra = pa.table({name: pa.array([v], type=pa.string()) for name, v in zip(table.column_names, row)})
+        values = zip(table.column_names, row, strict=False)
+        extra = pa.table({name: pa.array([v], type=pa.string()) for name, v in values})
         table = pa.concat_tables([table, extra])
         pq.write_table(table, path)
         return table.num_rows

@@ -36,7 +36,7 @@ class ProgramRules:
     police_parameters: list[dict]
 
     @classmethod
-    def load(cls, program: str = "heart", seeds_dir: Path = DEMO_CITY_DIR / "rules") -> "ProgramRules":
+    def load(cls, program: str = "heart", seeds_dir: Path = DEMO_CITY_DIR / "rules") -> ProgramRules:
         def mine(rows):
             return [r for r in rows if r["program"] == program]
 

@@ -24,47 +24,142 @@ from zoneinfo import ZoneInfo
 
 from orchestration.demo.rules import ProgramRules
 
-UTC = dt.timezone.utc
-MIN = dt.timedelta(minutes=1)
+UTC = dt.UTC
 
 # ------------------------------------------------------------------------------------ world knobs
 # Call-type mix per 1,000 incidents (Durham-like: ~10% on the program's list before the risk screen).
 CALL_TYPE_WEIGHTS = {
-    "TRESPASS": 22, "MENTAL": 14, "WELFARE": 16, "INTOX": 10, "PANHANDL": 5, "NUISANCE": 9,
-    "DISTVERB": 12, "HOMELESS": 8, "SUICIDE_NW": 6,
-    "TRAFFIC": 140, "ACCIDENT": 55, "THEFT": 70, "BURGLARY": 25, "ASSAULT": 35, "DOMESTIC": 45,
-    "SHOTS": 15, "ALARM": 60, "SUSPICIOUS": 80, "NOISE": 45, "FIRE": 15, "MEDICAL": 90, "ROBBERY": 8,
-    "VANDALISM": 25, "MISSING": 8, "FRAUD": 15, "PATROL": 90, "ANIMAL": 20, "PARKING": 30, "WARRANT": 12,
+    "TRESPASS": 22,
+    "MENTAL": 14,
+    "WELFARE": 16,
+    "INTOX": 10,
+    "PANHANDL": 5,
+    "NUISANCE": 9,
+    "DISTVERB": 12,
+    "HOMELESS": 8,
+    "SUICIDE_NW": 6,
+    "TRAFFIC": 140,
+    "ACCIDENT": 55,
+    "THEFT": 70,
+    "BURGLARY": 25,
+    "ASSAULT": 35,
+    "DOMESTIC": 45,
+    "SHOTS": 15,
+    "ALARM": 60,
+    "SUSPICIOUS": 80,
+    "NOISE": 45,
+    "FIRE": 15,
+    "MEDICAL": 90,
+    "ROBBERY": 8,
+    "VANDALISM": 25,
+    "MISSING": 8,
+    "FRAUD": 15,
+    "PATROL": 90,
+    "ANIMAL": 20,
+    "PARKING": 30,
+    "WARRANT": 12,
     "FIGHT": 15,
 }
 PROGRAM_TYPES = {"TRESPASS", "MENTAL", "WELFARE", "INTOX", "PANHANDL", "NUISANCE", "DISTVERB", "HOMELESS", "SUICIDE_NW"}
-ON_VIEW_SHARE = {"TRAFFIC": 0.9, "PATROL": 1.0, "SUSPICIOUS": 0.3, "WARRANT": 0.8, "PARKING": 0.1,
-                 "TRESPASS": 0.02, "INTOX": 0.02, "PANHANDL": 0.05}
-ARREST_RATE = {"ASSAULT": 0.25, "DOMESTIC": 0.3, "THEFT": 0.06, "BURGLARY": 0.08, "ROBBERY": 0.2, "WARRANT": 0.9,
-               "FIGHT": 0.3, "TRAFFIC": 0.02, "SHOTS": 0.05}
+ON_VIEW_SHARE = {
+    "TRAFFIC": 0.9,
+    "PATROL": 1.0,
+    "SUSPICIOUS": 0.3,
+    "WARRANT": 0.8,
+    "PARKING": 0.1,
+    "TRESPASS": 0.02,
+    "INTOX": 0.02,
+    "PANHANDL": 0.05,
+}
+ARREST_RATE = {
+    "ASSAULT": 0.25,
+    "DOMESTIC": 0.3,
+    "THEFT": 0.06,
+    "BURGLARY": 0.08,
+    "ROBBERY": 0.2,
+    "WARRANT": 0.9,
+    "FIGHT": 0.3,
+    "TRAFFIC": 0.02,
+    "SHOTS": 0.05,
+}
 FELONY_TYPES = {"ROBBERY", "BURGLARY", "SHOTS", "ASSAULT"}
-RECLASSIFY = {"WELFARE": ["MENTAL", "DISTVERB", "ASSAULT"], "THEFT": ["TRESPASS"], "NOISE": ["DISTVERB"],
-              "SUSPICIOUS": ["TRESPASS", "HOMELESS"], "DISTVERB": ["FIGHT", "DOMESTIC"], "MENTAL": ["SUICIDE_NW"]}
+RECLASSIFY = {
+    "WELFARE": ["MENTAL", "DISTVERB", "ASSAULT"],
+    "THEFT": ["TRESPASS"],
+    "NOISE": ["DISTVERB"],
+    "SUSPICIOUS": ["TRESPASS", "HOMELESS"],
+    "DISTVERB": ["FIGHT", "DOMESTIC"],
+    "MENTAL": ["SUICIDE_NW"],
+}
 RECLASSIFY_RATE = 0.02
 CCD_TYPES = {"MENTAL", "WELFARE", "SUICIDE_NW", "DISTVERB"}
-HOURLY = [0.55, 0.45, 0.38, 0.32, 0.28, 0.30, 0.45, 0.70, 0.90, 1.00, 1.05, 1.10,
-          1.12, 1.15, 1.18, 1.22, 1.25, 1.22, 1.18, 1.12, 1.05, 0.95, 0.82, 0.68]
+HOURLY = [
+    0.55,
+    0.45,
+    0.38,
+    0.32,
+    0.28,
+    0.30,
+    0.45,
+    0.70,
+    0.90,
+    1.00,
+    1.05,
+    1.10,
+    1.12,
+    1.15,
+    1.18,
+    1.22,
+    1.25,
+    1.22,
+    1.18,
+    1.12,
+    1.05,
+    0.95,
+    0.82,
+    0.68,
+]
 WEEKLY = [0.97, 0.96, 0.97, 0.99, 1.06, 1.07, 0.98]  # Monday first
 INCIDENTS_PER_PERSON_YEAR = 0.448  # Durham: ~129,000 police incidents for ~288,000 people
 # Program fleet by date (units on the roster); absences are random.
-FLEET = [(dt.date(2000, 1, 1), {"crt": 2, "cor": 1, "ccd": 2}),
-         (dt.date(2023, 10, 23), {"crt": 3, "cor": 1, "ccd": 2})]
+FLEET = [(dt.date(2000, 1, 1), {"crt": 2, "cor": 1, "ccd": 2}), (dt.date(2023, 10, 23), {"crt": 3, "cor": 1, "ccd": 2})]
 ABSENCE_RATE = 0.08
-OUTCOMES_FIELD = {"resolved_on_scene": 0.34, "referred": 0.14, "transported_community": 0.06,
-                  "transported_hospital": 0.03, "involuntary_hold": 0.01, "handed_to_police": 0.01,
-                  "handed_to_ems": 0.02, "unable_to_locate": 0.25, "declined_services": 0.10,
-                  "cancelled_en_route": 0.04}
+OUTCOMES_FIELD = {
+    "resolved_on_scene": 0.34,
+    "referred": 0.14,
+    "transported_community": 0.06,
+    "transported_hospital": 0.03,
+    "involuntary_hold": 0.01,
+    "handed_to_police": 0.01,
+    "handed_to_ems": 0.02,
+    "unable_to_locate": 0.25,
+    "declined_services": 0.10,
+    "cancelled_en_route": 0.04,
+}
 OUTCOMES_PHONE = {"resolved_on_scene": 0.6, "referred": 0.3, "declined_services": 0.1}
-OUTCOMES_OUTREACH = {"resolved_on_scene": 0.5, "referred": 0.3, "declined_services": 0.15, "transported_community": 0.05}
-REFERRAL_TYPES = {"behavioral_health": 0.35, "substance_use": 0.15, "housing_shelter": 0.2, "domestic_violence": 0.03,
-                  "medical": 0.08, "food": 0.07, "benefits": 0.07, "other": 0.05}
-COMMUNITY_DESTINATIONS = {"behavioral_health_facility": 0.35, "recovery_center": 0.25, "shelter_housing": 0.25,
-                          "family_friends": 0.1, "food_source": 0.05}
+OUTCOMES_OUTREACH = {
+    "resolved_on_scene": 0.5,
+    "referred": 0.3,
+    "declined_services": 0.15,
+    "transported_community": 0.05,
+}
+REFERRAL_TYPES = {
+    "behavioral_health": 0.35,
+    "substance_use": 0.15,
+    "housing_shelter": 0.2,
+    "domestic_violence": 0.03,
+    "medical": 0.08,
+    "food": 0.07,
+    "benefits": 0.07,
+    "other": 0.05,
+}
+COMMUNITY_DESTINATIONS = {
+    "behavioral_health_facility": 0.35,
+    "recovery_center": 0.25,
+    "shelter_housing": 0.25,
+    "family_friends": 0.1,
+    "food_source": 0.05,
+}
 FIRST_NAMES = ["James", "Maria", "José", "Aisha", "Chen", "Tamika", "Robert", "Zoë", "DeShawn", "Ana", "Liam", "Nguyễn"]
 LAST_NAMES = ["Smith", "García", "Johnson", "O'Neal", "Williams", "Müller", "Brown", "Jones", "Peña", "Davis", "Lee"]
 STREETS = ["Main St", "Roxboro St", "Fayetteville St", "Holloway St", "Alston Ave", "Chapel Hill Rd", "Duke St"]
@@ -89,6 +184,7 @@ class DemoConfig:
 @dataclass
 class Facts:
     """What the simulation knows about one incident, for the planted truth."""
+
     origin: str
     final_type: str
     local_received: dt.datetime
@@ -168,8 +264,9 @@ class Simulation:
         return False
 
     def available_by_definition(self, t: dt.datetime) -> bool:
-        return any(self.on_shift(u, t) and not self.busy(u, t)
-                   for u, kind in self.unit_type.items() if kind in ("crt", "cor"))
+        return any(
+            self.on_shift(u, t) and not self.busy(u, t) for u, kind in self.unit_type.items() if kind in ("crt", "cor")
+        )
 
     def free_units(self, t: dt.datetime, kinds: tuple[str, ...]) -> list[str]:
         """Units the dispatcher can send: on shift, with nothing assigned from now on."""
@@ -196,8 +293,11 @@ class Simulation:
                 if self.rng.random() < ABSENCE_RATE:
                     continue
                 self.shifts[unit].append((start, end))
-                self.shifts_by_day[day].append(dict(
-                    shift_id=f"S{day:%Y%m%d}-{unit}", unit_id=unit, team_type=kind, shift_start=start, shift_end=end))
+                self.shifts_by_day[day].append(
+                    dict(
+                        shift_id=f"S{day:%Y%m%d}-{unit}", unit_id=unit, team_type=kind, shift_start=start, shift_end=end
+                    )
+                )
 
     # ------------------------------------------------------------------------------- people
     def person_for_encounter(self, t: dt.datetime) -> dict:
@@ -210,9 +310,13 @@ class Simulation:
                 last_name=self.rng.choice(LAST_NAMES),
                 birth_date=dt.date(1940, 1, 1) + dt.timedelta(days=self.rng.randrange(0, 365 * 65)),
                 phone=f"919-555-{self.rng.randrange(10000):04d}",
-                address=self.rng.choice(["Urban Ministries shelter", f"{self.rng.randrange(1, 40)}00 {self.rng.choice(STREETS)}"]),
+                address=self.rng.choice(
+                    ["Urban Ministries shelter", f"{self.rng.randrange(1, 40)}00 {self.rng.choice(STREETS)}"]
+                ),
                 gender=self.pick({"female": 0.42, "male": 0.55, "nonbinary": 0.02, "": 0.01}),
-                race_ethnicity=self.pick({"Black": 0.5, "White": 0.3, "Hispanic/Latino": 0.12, "Asian": 0.03, "Other": 0.05}),
+                race_ethnicity=self.pick(
+                    {"Black": 0.5, "White": 0.3, "Hispanic/Latino": 0.12, "Asian": 0.03, "Other": 0.05}
+                ),
                 updated_at=t,
             )
             self.people.append(p)
@@ -258,8 +362,13 @@ class Simulation:
             if kind == "call":
                 self.new_call_incident(t)
             elif kind == "referral":
-                self.new_incident(t, "agency_referral", self.rng.choice(["WELFARE", "HOMELESS", "MENTAL", "INTOX"]),
-                                  beat=self.rng.choice(sorted(self.rules.service_beats(day)) or self.beats), screen_ok=True)
+                self.new_incident(
+                    t,
+                    "agency_referral",
+                    self.rng.choice(["WELFARE", "HOMELESS", "MENTAL", "INTOX"]),
+                    beat=self.rng.choice(sorted(self.rules.service_beats(day)) or self.beats),
+                    screen_ok=True,
+                )
             elif kind == "outreach":
                 self.outreach(t, with_cad=True)
             else:
@@ -292,16 +401,33 @@ class Simulation:
         calltype_eligible = final_type in eligible_types
         in_area = beat in self.rules.service_beats(day)
         in_hours = self.in_hours(t)
-        facts = Facts(origin, final_type, self.local(t), calltype_eligible, screen, in_area, in_hours,
-                      field_unit_available=self.available_by_definition(t))
+        facts = Facts(
+            origin,
+            final_type,
+            self.local(t),
+            calltype_eligible,
+            screen,
+            in_area,
+            in_hours,
+            field_unit_available=self.available_by_definition(t),
+        )
         inc = dict(
             incident_number=self.next_id("incident", f"{day:%y}-", 7),
-            received_at=t, call_origin=origin, initial_call_type=ctype, final_call_type=final_type,
+            received_at=t,
+            call_origin=origin,
+            initial_call_type=ctype,
+            final_call_type=final_type,
             priority=(2 if screen is False else 3 if ctype in PROGRAM_TYPES else rng.choice([1, 2, 2, 3, 3, 4])),
-            beat=beat, location_key=f"{beat}-{rng.randrange(1, 200):03d}",
+            beat=beat,
+            location_key=f"{beat}-{rng.randrange(1, 200):03d}",
             address=f"{rng.randrange(1, 40)}00 {rng.choice(STREETS)}",
-            weapon_involved=flags[0], violence_in_progress=flags[1], medical_need=flags[2],
-            disposition_code=None, closed_at=None, _calls=[], _units=[],
+            weapon_involved=flags[0],
+            violence_in_progress=flags[1],
+            medical_need=flags[2],
+            disposition_code=None,
+            closed_at=None,
+            _calls=[],
+            _units=[],
         )
         self.add_calls(inc, t, origin, ctype)
 
@@ -311,8 +437,14 @@ class Simulation:
             self.police_response(inc, t, ctype, on_view=True)
         elif intake_program:
             self.program_intake(inc, t, ctype, facts)
-        elif ctype in eligible_types and screen is False and in_area and in_hours and rng.random() < 0.5 \
-                and self.free_units(t, ("cor",)):
+        elif (
+            ctype in eligible_types
+            and screen is False
+            and in_area
+            and in_hours
+            and rng.random() < 0.5
+            and self.free_units(t, ("cor",))
+        ):
             self.field_response(inc, t, self.free_units(t, ("cor",))[0], facts)
         elif rng.random() < (0.03 if calltype_eligible else 0.01):
             self.cancel(inc, t, facts)
@@ -331,12 +463,20 @@ class Simulation:
         else:
             r = rng.random()
             n = 1 if r < 0.82 else 2 if r < 0.94 else rng.randint(3, 5)
-            sources = ["alarm" if ctype == "ALARM" else self.pick({"911": 0.8, "ten_digit": 0.18, "text": 0.02})
-                       for _ in range(n)]
+            sources = [
+                "alarm" if ctype == "ALARM" else self.pick({"911": 0.8, "ten_digit": 0.18, "text": 0.02})
+                for _ in range(n)
+            ]
         for k in range(n):
             at = t if k == 0 else t + self.minutes(0.2, 20)
-            inc["_calls"].append(dict(call_id=self.next_id("call", "C", 9), incident_number=inc["incident_number"],
-                                      call_received_at=at, call_source=sources[k]))
+            inc["_calls"].append(
+                dict(
+                    call_id=self.next_id("call", "C", 9),
+                    incident_number=inc["incident_number"],
+                    call_received_at=at,
+                    call_source=sources[k],
+                )
+            )
 
     def program_intake(self, inc, t, ctype, facts: Facts) -> None:
         rng = self.rng
@@ -394,16 +534,33 @@ class Simulation:
             else:
                 c = on_scene_end
         marked_arrival = arrive if (arrive is not None and rng.random() > 0.02) else None
-        self.assign(inc, unit, kind, d, er, marked_arrival, c,
-                    "cancelled_en_route" if outcome == "cancelled_en_route" else "completed", transported)
+        self.assign(
+            inc,
+            unit,
+            kind,
+            d,
+            er,
+            marked_arrival,
+            c,
+            "cancelled_en_route" if outcome == "cancelled_en_route" else "completed",
+            transported,
+        )
         facts.served = True
         inc["disposition_code"] = "PROGRAM"
         if kind == "crt" and facts.final_type in ("TRESPASS", "DISTVERB") and arrive and rng.random() < 0.15:
             # concurrent police dispatch: police sent at intake alongside the team
             pd = t + self.minutes(0.5, 1.0)
             self.police_unit(inc, pd, min(arrive, pd + self.minutes(3, 10)), c)
-        enc = self.encounter(inc, kind, inc["call_origin"], arrive or d, c, outcome, in_person=arrive is not None,
-                             transported=transported)
+        enc = self.encounter(
+            inc,
+            kind,
+            inc["call_origin"],
+            arrive or d,
+            c,
+            outcome,
+            in_person=arrive is not None,
+            transported=transported,
+        )
         if enc.get("police_backup_requested_at"):
             at = enc["police_backup_requested_at"]
             arrival = at + self.minutes(4, 10)
@@ -412,8 +569,17 @@ class Simulation:
             at = enc["ems_requested_at"]
             arr = at + self.minutes(5, 12)
             tr = arr + self.minutes(10, 20) if rng.random() < 0.5 else None
-            self.assign(inc, self.next_id("ems_unit", "M", 3), "ems", at, at, arr, (tr or arr) + self.minutes(10, 30),
-                        "completed", tr)
+            self.assign(
+                inc,
+                self.next_id("ems_unit", "M", 3),
+                "ems",
+                at,
+                at,
+                arr,
+                (tr or arr) + self.minutes(10, 30),
+                "completed",
+                tr,
+            )
         if outcome == "handed_to_police" and rng.random() < 0.1 and arrive:
             self.add_arrest(inc, c, facts.final_type)
 
@@ -430,14 +596,35 @@ class Simulation:
             return
         day = self.local_day(t)
         ctype = self.rng.choice(["HOMELESS", "WELFARE"])
-        facts = Facts("self_initiated", ctype, self.local(t), ctype in self.rules.eligible_types(day), screen=True,
-                      in_area=True, in_hours=self.in_hours(t), field_unit_available=self.available_by_definition(t))
+        facts = Facts(
+            "self_initiated",
+            ctype,
+            self.local(t),
+            ctype in self.rules.eligible_types(day),
+            screen=True,
+            in_area=True,
+            in_hours=self.in_hours(t),
+            field_unit_available=self.available_by_definition(t),
+        )
         beat = self.rng.choice(sorted(self.rules.service_beats(day)))
-        inc = dict(incident_number=self.next_id("incident", f"{day:%y}-", 7), received_at=t, call_origin="self_initiated",
-                   initial_call_type=ctype, final_call_type=ctype, priority=4, beat=beat,
-                   location_key=f"{beat}-{self.rng.randrange(1, 200):03d}", address=f"{self.rng.randrange(1, 40)}00 {self.rng.choice(STREETS)}",
-                   weapon_involved=False, violence_in_progress=False, medical_need=False,
-                   disposition_code="PROGRAM", closed_at=None, _calls=[], _units=[])
+        inc = dict(
+            incident_number=self.next_id("incident", f"{day:%y}-", 7),
+            received_at=t,
+            call_origin="self_initiated",
+            initial_call_type=ctype,
+            final_call_type=ctype,
+            priority=4,
+            beat=beat,
+            location_key=f"{beat}-{self.rng.randrange(1, 200):03d}",
+            address=f"{self.rng.randrange(1, 40)}00 {self.rng.choice(STREETS)}",
+            weapon_involved=False,
+            violence_in_progress=False,
+            medical_need=False,
+            disposition_code="PROGRAM",
+            closed_at=None,
+            _calls=[],
+            _units=[],
+        )
         self.add_calls(inc, t, "self_initiated", ctype)
         transported = c - self.minutes(5, 10) if outcome == "transported_community" else None
         self.assign(inc, unit, "crt", t, t, t, c, "completed", transported)
@@ -453,26 +640,56 @@ class Simulation:
         if ctype == "FIRE":
             for _ in range(rng.randint(2, 3)):
                 d = t + self.minutes(0.5, 2)
-                self.assign(inc, self.next_id("fire_unit", "E", 3), "fire", d, d, d + self.minutes(4, 9),
-                            d + self.minutes(30, 120), "completed")
+                self.assign(
+                    inc,
+                    self.next_id("fire_unit", "E", 3),
+                    "fire",
+                    d,
+                    d,
+                    d + self.minutes(4, 9),
+                    d + self.minutes(30, 120),
+                    "completed",
+                )
             return self.set_disposition(inc, "FIRE")
         if ctype == "MEDICAL":
             d = t + self.minutes(0.5, 2)
             arr = d + self.minutes(5, 12)
             tr = arr + self.minutes(10, 25) if rng.random() < 0.6 else None
-            self.assign(inc, self.next_id("ems_unit", "M", 3), "ems", d, d, arr, (tr or arr) + self.minutes(15, 40),
-                        "completed", tr)
+            self.assign(
+                inc,
+                self.next_id("ems_unit", "M", 3),
+                "ems",
+                d,
+                d,
+                arr,
+                (tr or arr) + self.minutes(15, 40),
+                "completed",
+                tr,
+            )
             if rng.random() < 0.5:
-                self.assign(inc, self.next_id("fire_unit", "E", 3), "fire", d, d, d + self.minutes(4, 9),
-                            d + self.minutes(20, 40), "completed")
+                self.assign(
+                    inc,
+                    self.next_id("fire_unit", "E", 3),
+                    "fire",
+                    d,
+                    d,
+                    d + self.minutes(4, 9),
+                    d + self.minutes(20, 40),
+                    "completed",
+                )
             return self.set_disposition(inc, "EMS")
         self.police_response(inc, t, ctype, on_view=False)
 
     def police_response(self, inc, t, ctype, on_view: bool) -> None:
         rng = self.rng
         eligible_kind = ctype in PROGRAM_TYPES
-        n = 1 if on_view and ctype == "TRAFFIC" else self.pick({"1": 0.45, "2": 0.40, "3": 0.15}) if eligible_kind \
+        n = (
+            1
+            if on_view and ctype == "TRAFFIC"
+            else self.pick({"1": 0.45, "2": 0.40, "3": 0.15})
+            if eligible_kind
             else self.pick({"1": 0.5, "2": 0.35, "3": 0.15})
+        )
         priority = inc["priority"] or 3
         delay = {1: (0.5, 3), 2: (2, 8), 3: (4, 20), 4: (10, 45)}.get(priority, (10, 45))
         last_clear = t
@@ -486,12 +703,24 @@ class Simulation:
             d = t + self.minutes(1, 3)
             arr = d + self.minutes(5, 12)
             tr = arr + self.minutes(10, 20) if rng.random() < 0.5 else None
-            self.assign(inc, self.next_id("ems_unit", "M", 3), "ems", d, d, arr, (tr or arr) + self.minutes(10, 30), "completed", tr)
+            self.assign(
+                inc,
+                self.next_id("ems_unit", "M", 3),
+                "ems",
+                d,
+                d,
+                arr,
+                (tr or arr) + self.minutes(10, 30),
+                "completed",
+                tr,
+            )
         elif eligible_kind and rng.random() < 0.04:  # EMS takes the person to hospital
             d = t + self.minutes(5, 20)
             arr = d + self.minutes(5, 12)
             tr = arr + self.minutes(10, 20)
-            self.assign(inc, self.next_id("ems_unit", "M", 3), "ems", d, d, arr, tr + self.minutes(10, 30), "completed", tr)
+            self.assign(
+                inc, self.next_id("ems_unit", "M", 3), "ems", d, d, arr, tr + self.minutes(10, 30), "completed", tr
+            )
         rate = 0.03 if eligible_kind else ARREST_RATE.get(ctype, 0.01)
         arrested = rng.random() < rate
         if arrested:
@@ -502,23 +731,47 @@ class Simulation:
 
     def police_unit(self, inc, d, arr, c) -> None:
         self.police_pool = self.police_pool % 180 + 1
-        self.assign(inc, f"P{self.police_pool:03d}", "police", d, d + self.minutes(0, 1) if arr else None, arr, c, "completed")
+        self.assign(
+            inc, f"P{self.police_pool:03d}", "police", d, d + self.minutes(0, 1) if arr else None, arr, c, "completed"
+        )
 
     def set_disposition(self, inc, code: str) -> None:
         if inc["disposition_code"] is None:
             inc["disposition_code"] = code
 
-    def assign(self, inc, unit, kind, d, er, arr, c, disposition, transported=None) -> None:
-        if er is not None and arr is not None and er > arr:
-            er = arr
-        inc["_units"].append(dict(
-            assignment_id=self.next_id("assignment", "A", 9), incident_number=inc["incident_number"], unit_id=unit,
-            unit_type=kind, dispatched_at=d, en_route_at=er, arrived_at=arr, transported_at=transported, cleared_at=c,
-            unit_disposition=disposition))
-        if kind in ("crt", "cor", "ccd"):
-            self.intervals[unit].append((d, c))
-            if len(self.intervals[unit]) > 50:
-                del self.intervals[unit][:25]
+    def assign(
+        self,
+        incident: dict,
+        unit_id: str,
+        unit_type: str,
+        dispatched_at: dt.datetime,
+        en_route_at: dt.datetime | None,
+        arrived_at: dt.datetime | None,
+        cleared_at: dt.datetime,
+        disposition: str,
+        transported_at: dt.datetime | None = None,
+    ) -> None:
+        """One CAD unit assignment on an incident; a program unit is busy from dispatch to clear."""
+        if en_route_at is not None and arrived_at is not None and en_route_at > arrived_at:
+            en_route_at = arrived_at
+        incident["_units"].append(
+            dict(
+                assignment_id=self.next_id("assignment", "A", 9),
+                incident_number=incident["incident_number"],
+                unit_id=unit_id,
+                unit_type=unit_type,
+                dispatched_at=dispatched_at,
+                en_route_at=en_route_at,
+                arrived_at=arrived_at,
+                transported_at=transported_at,
+                cleared_at=cleared_at,
+                unit_disposition=disposition,
+            )
+        )
+        if unit_type in ("crt", "cor", "ccd"):
+            self.intervals[unit_id].append((dispatched_at, cleared_at))
+            if len(self.intervals[unit_id]) > 50:
+                del self.intervals[unit_id][:25]
 
     def close(self, inc) -> None:
         if inc["closed_at"] is None:
@@ -529,8 +782,12 @@ class Simulation:
 
     def add_arrest(self, inc, at, ctype) -> None:
         level = "felony" if ctype in FELONY_TYPES else self.pick({"misdemeanor": 0.7, "ordinance": 0.3})
-        rec = dict(arrest_id=self.next_id("arrest", "R", 8), incident_number=inc["incident_number"] if inc else None,
-                   arrested_at=at, charge_level=level)
+        rec = dict(
+            arrest_id=self.next_id("arrest", "R", 8),
+            incident_number=inc["incident_number"] if inc else None,
+            arrested_at=at,
+            charge_level=level,
+        )
         if inc is not None:
             inc.setdefault("_arrests", []).append(rec)
         self.cm_by_day[self.local_day(at)]["rms_arrests"].append(rec)
@@ -543,54 +800,90 @@ class Simulation:
         closed = ended + self.minutes(30, 30 * 60)
         link = inc["incident_number"] if inc is not None and rng.random() > 0.03 else None
         enc = dict(
-            encounter_id=self.next_id("encounter", "E", 8), incident_number=link,
-            person_id=person["person_id"] if person else None, team_type=kind, call_origin=origin,
-            started_at=started, ended_at=ended, primary_outcome=outcome,
+            encounter_id=self.next_id("encounter", "E", 8),
+            incident_number=link,
+            person_id=person["person_id"] if person else None,
+            team_type=kind,
+            call_origin=origin,
+            started_at=started,
+            ended_at=ended,
+            primary_outcome=outcome,
             responder_felt_safe=(self.pick({"t": 0.985, "f": 0.01, "n": 0.005}) if in_person else "n"),
-            police_backup_requested_at=None, police_backup_reason=None, ems_requested_at=None, ems_request_reason=None,
-            narrative=None, updated_at=started, _closed_at=closed, _referrals=[], _transports=[],
-            _follow_ups=[])
+            police_backup_requested_at=None,
+            police_backup_reason=None,
+            ems_requested_at=None,
+            ems_request_reason=None,
+            narrative=None,
+            updated_at=started,
+            _closed_at=closed,
+            _referrals=[],
+            _transports=[],
+            _follow_ups=[],
+        )
         enc["responder_felt_safe"] = {"t": True, "f": False, "n": None}[enc["responder_felt_safe"]]
         if in_person and kind != "ccd":
             if rng.random() < 0.006:
                 enc["police_backup_requested_at"] = self.during(started, ended)
-                enc["police_backup_reason"] = rng.choice(["escalating behavior", "weapon discovered", "crowd gathering"])
+                enc["police_backup_reason"] = rng.choice(
+                    ["escalating behavior", "weapon discovered", "crowd gathering"]
+                )
             if outcome == "handed_to_ems" or rng.random() < 0.02:
                 enc["ems_requested_at"] = self.during(started, ended)
                 enc["ems_request_reason"] = rng.choice(["chest pain", "overdose signs", "injury", "intoxication"])
         if engaged:
             name = person["first_name"] if person else "client"
-            enc["narrative"] = rng.choice([
-                f'{name} said "I just need somewhere to sleep", team offered shelter options.',
-                f"Met {name} outside the store.\nTalked through options, calm, agreed to follow-up.",
-                f"{name} in distress, 'voices' mentioned;\nclinician assessed, no immediate danger.",
-            ])
+            enc["narrative"] = rng.choice(
+                [
+                    f'{name} said "I just need somewhere to sleep", team offered shelter options.',
+                    f"Met {name} outside the store.\nTalked through options, calm, agreed to follow-up.",
+                    f"{name} in distress, 'voices' mentioned;\nclinician assessed, no immediate danger.",
+                ]
+            )
         day = self.local_day(started)
         n_ref = 0
         if outcome == "referred":
             n_ref = 2 if rng.random() < 0.3 else 1
-        elif outcome in ("resolved_on_scene",) and rng.random() < 0.2 or \
-                outcome.startswith("transported") and rng.random() < 0.3 or \
-                outcome == "declined_services" and rng.random() < 0.05:
+        elif (
+            outcome in ("resolved_on_scene",)
+            and rng.random() < 0.2
+            or outcome.startswith("transported")
+            and rng.random() < 0.3
+            or outcome == "declined_services"
+            and rng.random() < 0.05
+        ):
             n_ref = 1
         for _ in range(n_ref):
-            ref = dict(referral_id=self.next_id("referral", "F", 8), encounter_id=enc["encounter_id"],
-                       referral_type=self.pick(REFERRAL_TYPES), referred_at=ended)
+            ref = dict(
+                referral_id=self.next_id("referral", "F", 8),
+                encounter_id=enc["encounter_id"],
+                referral_type=self.pick(REFERRAL_TYPES),
+                referred_at=ended,
+            )
             enc["_referrals"].append(ref)
             self.cm_by_day[self.local_day(ended)]["cm_referrals"].append(ref)
         if transported is not None:
             dest = {"transported_hospital": "hospital_ed", "involuntary_hold": "behavioral_health_facility"}.get(
-                outcome) or self.pick(COMMUNITY_DESTINATIONS)
-            tr = dict(transport_id=self.next_id("transport", "T", 8), encounter_id=enc["encounter_id"],
-                      destination_type=dest, transported_at=transported)
+                outcome
+            ) or self.pick(COMMUNITY_DESTINATIONS)
+            tr = dict(
+                transport_id=self.next_id("transport", "T", 8),
+                encounter_id=enc["encounter_id"],
+                destination_type=dest,
+                transported_at=transported,
+            )
             enc["_transports"].append(tr)
             self.cm_by_day[self.local_day(transported)]["cm_transports"].append(tr)
         if engaged and in_person and rng.random() < 0.35:
             at = ended + dt.timedelta(seconds=int(3600 * (2 + rng.expovariate(1 / 36.0))))
             for k in range(2 if rng.random() < 0.1 else 1):
                 when = at + dt.timedelta(days=k * rng.randint(3, 10))
-                fu = dict(follow_up_id=self.next_id("follow_up", "U", 8), encounter_id=enc["encounter_id"],
-                          followed_up_at=when, team_type="cn", contact_made=rng.random() < 0.75)
+                fu = dict(
+                    follow_up_id=self.next_id("follow_up", "U", 8),
+                    encounter_id=enc["encounter_id"],
+                    followed_up_at=when,
+                    team_type="cn",
+                    contact_made=rng.random() < 0.75,
+                )
                 enc["_follow_ups"].append(fu)
                 self.cm_by_day[self.local_day(when)]["cm_follow_ups"].append(fu)
         self.cm_by_day[day]["cm_encounters"].append(enc)

@@ -40,8 +40,7 @@ def stats(values: list[float], excluded: int) -> dict:
 
 
 def share(numerator: int, denominator: int) -> dict:
-    return dict(numerator=numerator, denominator=denominator,
-                value=numerator / denominator if denominator else None)
+    return dict(numerator=numerator, denominator=denominator, value=numerator / denominator if denominator else None)
 
 
 def not_served_reason(f, constrained: bool = True) -> str:
@@ -197,14 +196,28 @@ class Truth:
         """Direct standardization to the combined mix of both groups, over call type x hour-band strata
         where both groups have incidents (per 100 incidents)."""
         cells = {(t, b) for (_, t, b) in self.strata}
-        common = [c for c in cells if self.strata[("served", *c)]["incidents"] and self.strata[("police_handled", *c)]["incidents"]]
-        standard = {c: self.strata[("served", *c)]["incidents"] + self.strata[("police_handled", *c)]["incidents"] for c in common}
+        common = [
+            c
+            for c in cells
+            if self.strata[("served", *c)]["incidents"] and self.strata[("police_handled", *c)]["incidents"]
+        ]
+        standard = {
+            c: self.strata[("served", *c)]["incidents"] + self.strata[("police_handled", *c)]["incidents"]
+            for c in common
+        }
         total = sum(standard.values())
         out = {}
         for event in ("arrests", "transported_incidents"):
             name = "standardized_arrests_per_100" if event == "arrests" else "standardized_transports_per_100"
-            out[name] = (100 * sum(standard[c] / total * self.strata[(group, *c)][event] / self.strata[(group, *c)]["incidents"]
-                                   for c in common) if total else None)
+            out[name] = (
+                100
+                * sum(
+                    standard[c] / total * self.strata[(group, *c)][event] / self.strata[(group, *c)]["incidents"]
+                    for c in common
+                )
+                if total
+                else None
+            )
         return out
 
     # ------------------------------------------------------------------------------------ result
@@ -214,73 +227,126 @@ class Truth:
         police = self.groups["police_handled"]
         avg_units = c["police_assignments"] / police["incidents"] if police["incidents"] else None
         avg_hours = sum(self.police_hours) / len(self.police_hours) if self.police_hours else None
-        hours_saved = (c["served_eligible_911"] * avg_units * avg_hours * self.displacement_factor
-                       if avg_units is not None and avg_hours is not None else None)
+        hours_saved = (
+            c["served_eligible_911"] * avg_units * avg_hours * self.displacement_factor
+            if avg_units is not None and avg_hours is not None
+            else None
+        )
 
         # Familiar neighbors: people with >= N encounters in the 12 months ending on the last day.
         window_start = self.end.replace(year=self.end.year - 1)
-        in_window = Counter(p for p, started in self.encounter_people if window_start < started.astimezone(tz).date() <= self.end)
+        in_window = Counter(
+            p for p, started in self.encounter_people if window_start < started.astimezone(tz).date() <= self.end
+        )
         encounters_in_window = sum(in_window.values())
         familiar = {}
         for n in FAMILIAR_THRESHOLDS:
             people = [p for p, k in in_window.items() if k >= n]
-            familiar[str(n)] = dict(people=len(people), encounters=sum(in_window[p] for p in people),
-                                    share_of_encounters=share(sum(in_window[p] for p in people), encounters_in_window))
+            familiar[str(n)] = dict(
+                people=len(people),
+                encounters=sum(in_window[p] for p in people),
+                share_of_encounters=share(sum(in_window[p] for p in people), encounters_in_window),
+            )
         outcome_total = sum(self.outcomes.values())
         located = outcome_total - self.outcomes["unable_to_locate"]
         return dict(
             config=config,
-            volume=dict(incidents=c["incidents"], calls=c["calls"], multi_call_incidents=c["multi_call_incidents"],
-                        by_origin=dict(sorted(self.by_origin.items())),
-                        by_local_date=dict(sorted(self.by_local_date.items()))),
+            volume=dict(
+                incidents=c["incidents"],
+                calls=c["calls"],
+                multi_call_incidents=c["multi_call_incidents"],
+                by_origin=dict(sorted(self.by_origin.items())),
+                by_local_date=dict(sorted(self.by_local_date.items())),
+            ),
             eligibility=dict(
-                calltype_eligible=c["calltype_eligible"], screen_eligible=c["screen_eligible"],
-                screen_failed=c["screen_failed"], not_triaged=c["not_triaged"],
+                calltype_eligible=c["calltype_eligible"],
+                screen_eligible=c["screen_eligible"],
+                screen_failed=c["screen_failed"],
+                not_triaged=c["not_triaged"],
                 calltype_eligible_not_triaged=c["calltype_eligible_not_triaged"],
-                program_eligible=c["program_eligible"], eligible_in_service_area=c["eligible_in_service_area"],
-                eligible_in_service_hours=c["eligible_in_service_hours"]),
-            served=dict(served_incidents=c["served"], served_eligible=c["served_eligible"],
-                        share_of_eligible_served=share(c["served_eligible"], c["program_eligible"])),
-            forgone=dict(total=forgone, share_of_eligible=share(forgone, c["program_eligible"]),
-                         by_reason={r: self.reasons[r] for r in REASONS},
-                         unconstrained_by_reason={r: self.reasons_unconstrained[r] for r in REASONS},
-                         by_dow_hour=dict(sorted(self.forgone_by_dow_hour.items())),
-                         by_beat=dict(sorted(self.forgone_by_beat.items()))),
+                program_eligible=c["program_eligible"],
+                eligible_in_service_area=c["eligible_in_service_area"],
+                eligible_in_service_hours=c["eligible_in_service_hours"],
+            ),
+            served=dict(
+                served_incidents=c["served"],
+                served_eligible=c["served_eligible"],
+                share_of_eligible_served=share(c["served_eligible"], c["program_eligible"]),
+            ),
+            forgone=dict(
+                total=forgone,
+                share_of_eligible=share(forgone, c["program_eligible"]),
+                by_reason={r: self.reasons[r] for r in REASONS},
+                unconstrained_by_reason={r: self.reasons_unconstrained[r] for r in REASONS},
+                by_dow_hour=dict(sorted(self.forgone_by_dow_hour.items())),
+                by_beat=dict(sorted(self.forgone_by_beat.items())),
+            ),
             by_month={m: dict(v) for m, v in sorted(self.by_month.items())},
-            response_time_minutes={k: stats(self.response[k], self.response_excluded[k])
-                                   for k in ("crt", "cor", "police_on_eligible")},
-            outcomes=dict(linked_served_incidents=c["served_linked"], counts=dict(sorted(self.outcomes.items())),
-                          share_with_unable_to_locate={k: share(v, outcome_total) for k, v in sorted(self.outcomes.items())},
-                          share_without_unable_to_locate={k: share(v, located) for k, v in sorted(self.outcomes.items())
-                                                          if k != "unable_to_locate"}),
-            encounters=dict(total=c["encounters"], linked_to_cad=c["encounters_linked"],
-                            link_rate=share(c["encounters_linked"], c["encounters"]),
-                            in_person=c["encounters_in_person"]),
+            response_time_minutes={
+                k: stats(self.response[k], self.response_excluded[k]) for k in ("crt", "cor", "police_on_eligible")
+            },
+            outcomes=dict(
+                linked_served_incidents=c["served_linked"],
+                counts=dict(sorted(self.outcomes.items())),
+                share_with_unable_to_locate={k: share(v, outcome_total) for k, v in sorted(self.outcomes.items())},
+                share_without_unable_to_locate={
+                    k: share(v, located) for k, v in sorted(self.outcomes.items()) if k != "unable_to_locate"
+                },
+            ),
+            encounters=dict(
+                total=c["encounters"],
+                linked_to_cad=c["encounters_linked"],
+                link_rate=share(c["encounters_linked"], c["encounters"]),
+                in_person=c["encounters_in_person"],
+            ),
             safety=share(c["safety_felt_safe"], c["safety_answered"]),
-            backup=dict(police_backup_requests=c["backup_requests"], ems_requests=c["ems_requests"],
-                        in_person_encounters=c["encounters_in_person"],
-                        served_911_with_concurrent_police=c["served_with_concurrent_police"]),
-            referrals=dict(served_with_referral=share(c["served_with_referral"], c["served_linked"]),
-                           incidents_by_type=dict(sorted(self.referral_types.items()))),
-            transports=dict(served_with_transport=share(c["served_with_cm_transport"], c["served_linked"]),
-                            incidents_by_destination=dict(sorted(self.transport_destinations.items()))),
-            follow_ups=dict(served_with_follow_up=c["served_with_follow_up"],
-                            served_with_follow_up_within_48h=c["served_with_follow_up_48h"],
-                            linked_served_incidents=c["served_linked"]),
-            comparative={g: dict(incidents=v["incidents"], arrests=v["arrests"],
-                                 transported_incidents=v["transported_incidents"],
-                                 arrests_per_100=100 * v["arrests"] / v["incidents"] if v["incidents"] else None,
-                                 transports_per_100=100 * v["transported_incidents"] / v["incidents"] if v["incidents"] else None,
-                                 **self.standardized(g))
-                         for g, v in self.groups.items()},
-            police_time=dict(served_eligible_911=c["served_eligible_911"],
-                             served_eligible_phone_resolved=c["served_eligible_phone_resolved"],
-                             police_handled_incidents=police["incidents"], police_assignments=c["police_assignments"],
-                             avg_police_units_per_incident=avg_units, avg_police_hours_per_unit=avg_hours,
-                             displacement_factor=self.displacement_factor, police_hours_saved=hours_saved),
-            familiar_neighbors=dict(window_start_exclusive=window_start.isoformat(), window_end=self.end.isoformat(),
-                                    encounters_with_person=encounters_in_window, people=len(in_window),
-                                    thresholds=familiar),
+            backup=dict(
+                police_backup_requests=c["backup_requests"],
+                ems_requests=c["ems_requests"],
+                in_person_encounters=c["encounters_in_person"],
+                served_911_with_concurrent_police=c["served_with_concurrent_police"],
+            ),
+            referrals=dict(
+                served_with_referral=share(c["served_with_referral"], c["served_linked"]),
+                incidents_by_type=dict(sorted(self.referral_types.items())),
+            ),
+            transports=dict(
+                served_with_transport=share(c["served_with_cm_transport"], c["served_linked"]),
+                incidents_by_destination=dict(sorted(self.transport_destinations.items())),
+            ),
+            follow_ups=dict(
+                served_with_follow_up=c["served_with_follow_up"],
+                served_with_follow_up_within_48h=c["served_with_follow_up_48h"],
+                linked_served_incidents=c["served_linked"],
+            ),
+            comparative={
+                g: dict(
+                    incidents=v["incidents"],
+                    arrests=v["arrests"],
+                    transported_incidents=v["transported_incidents"],
+                    arrests_per_100=100 * v["arrests"] / v["incidents"] if v["incidents"] else None,
+                    transports_per_100=100 * v["transported_incidents"] / v["incidents"] if v["incidents"] else None,
+                    **self.standardized(g),
+                )
+                for g, v in self.groups.items()
+            },
+            police_time=dict(
+                served_eligible_911=c["served_eligible_911"],
+                served_eligible_phone_resolved=c["served_eligible_phone_resolved"],
+                police_handled_incidents=police["incidents"],
+                police_assignments=c["police_assignments"],
+                avg_police_units_per_incident=avg_units,
+                avg_police_hours_per_unit=avg_hours,
+                displacement_factor=self.displacement_factor,
+                police_hours_saved=hours_saved,
+            ),
+            familiar_neighbors=dict(
+                window_start_exclusive=window_start.isoformat(),
+                window_end=self.end.isoformat(),
+                encounters_with_person=encounters_in_window,
+                people=len(in_window),
+                thresholds=familiar,
+            ),
         )
 
 

@@ -38,8 +38,13 @@ DIALECTS = {
     "cm": Dialect(timestamp="iso_offset_ms"),
     "rms": Dialect(trailing_delimiter=True, timestamp="%m/%d/%Y %I:%M:%S %p"),
 }
-SYSTEM_OF = {"cad_incidents": "cad", "cad_calls": "cad", "cad_unit_assignments": "cad", "program_shifts": "roster",
-             "rms_arrests": "rms"}
+SYSTEM_OF = {
+    "cad_incidents": "cad",
+    "cad_calls": "cad",
+    "cad_unit_assignments": "cad",
+    "program_shifts": "roster",
+    "rms_arrests": "rms",
+}
 
 
 class DropWriter:
@@ -54,17 +59,22 @@ class DropWriter:
         self.rows_written = 0
 
     def extract_time(self, day: dt.date) -> dt.datetime:
-        return dt.datetime.combine(day + dt.timedelta(days=1), dt.time(2, 0), self.tz).astimezone(dt.timezone.utc)
+        return dt.datetime.combine(day + dt.timedelta(days=1), dt.time(2, 0), self.tz).astimezone(dt.UTC)
 
     def write_drop(self, day: dt.date, tables: dict[str, list[dict]], as_of: dt.datetime) -> Path:
         folder = self.landing_dir / f"{day:%Y-%m-%d}"
         folder.mkdir(parents=True, exist_ok=True)
-        manifest = {"extract_job": "alt911-demo-generator", "extracted_at": as_of.astimezone(self.tz).isoformat(),
-                    "files": {}}
+        manifest = {
+            "extract_job": "alt911-demo-generator",
+            "extracted_at": as_of.astimezone(self.tz).isoformat(),
+            "files": {},
+        }
         for name, extract in self.contract.extracts.items():
             dialect = DIALECTS[SYSTEM_OF.get(name, "cm")]
-            rows = [[self.format(rec.get(col.name), col.type, dialect) for col in extract.columns]
-                    for rec in tables.get(name, [])]
+            rows = [
+                [self.format(rec.get(col.name), col.type, dialect) for col in extract.columns]
+                for rec in tables.get(name, [])
+            ]
             path = folder / f"{name}_{day:%Y%m%d}.{self.fmt}"
             data = self.encode(extract.column_names, rows, dialect)
             path.write_bytes(data)
@@ -95,8 +105,8 @@ class DropWriter:
             import pyarrow as pa
             import pyarrow.parquet as pq
 
-            columns = list(zip(*rows)) if rows else [()] * len(header)
-            table = pa.table({h: pa.array(col, type=pa.string()) for h, col in zip(header, columns)})
+            columns = list(zip(*rows, strict=False)) if rows else [()] * len(header)
+            table = pa.table({h: pa.array(col, type=pa.string()) for h, col in zip(header, columns, strict=False)})
             buf = io.BytesIO()
             pq.write_table(table, buf)
             return buf.getvalue()
@@ -113,9 +123,12 @@ class DropWriter:
 def as_of_incident(inc: dict, t: dt.datetime) -> tuple[dict, list[dict], list[dict]]:
     """An incident, its calls and its unit assignments as the CAD replicate showed them at time t."""
     closed = inc["closed_at"] is not None and inc["closed_at"] <= t
-    head = dict(inc, closed_at=inc["closed_at"] if closed else None,
-                disposition_code=inc["disposition_code"] if closed else None,
-                final_call_type=inc["final_call_type"] if closed else None)
+    head = dict(
+        inc,
+        closed_at=inc["closed_at"] if closed else None,
+        disposition_code=inc["disposition_code"] if closed else None,
+        final_call_type=inc["final_call_type"] if closed else None,
+    )
     calls = [c for c in inc["_calls"] if c["call_received_at"] <= t]
     units = []
     for u in inc["_units"]:

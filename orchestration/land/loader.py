@@ -19,9 +19,9 @@ import datetime as dt
 import json
 import time
 from collections import defaultdict
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable
 
 import duckdb
 import pyarrow as pa
@@ -74,10 +74,12 @@ class LandingReport:
         return dict(totals)
 
     def summary(self) -> str:
-        lines = [_table(self.per_extract(), self.table_rows, self.date_ranges),
-                 f"{len(self.landed)} file(s) landed, {len(self.skipped)} already landed (skipped), "
-                 f"{len(self.rejected)} rejected, {len(self.waiting)} left for the next run "
-                 f"(changed within the settle time), in {self.seconds:.1f} s"]
+        lines = [
+            _table(self.per_extract(), self.table_rows, self.date_ranges),
+            f"{len(self.landed)} file(s) landed, {len(self.skipped)} already landed (skipped), "
+            f"{len(self.rejected)} rejected, {len(self.waiting)} left for the next run "
+            f"(changed within the settle time), in {self.seconds:.1f} s",
+        ]
         lines += [f"  REJECTED {rej.path}: {rej.problem}" for rej in self.rejected]
         lines += [f"  WAITING  {rel}: changed moments ago (still being written?)" for rel in self.waiting]
         return "\n".join(lines)
@@ -86,14 +88,17 @@ class LandingReport:
 def _table(per: dict[str, dict[str, int]], table_rows: dict[str, int], ranges: dict | None = None) -> str:
     """Rows per raw table, with the UTC date range of the rows (a wrong century shows at a glance)."""
     ranges = ranges or {}
-    lines = [f"{'table':<24}{'files':>7}{'rows read':>12}{'loaded':>12}{'quarantined':>13}{'rows in raw':>13}"
-             "  dates (UTC)"]
+    lines = [
+        f"{'table':<24}{'files':>7}{'rows read':>12}{'loaded':>12}{'quarantined':>13}{'rows in raw':>13}  dates (UTC)"
+    ]
     for name in sorted(set(per) | set(table_rows)):
         t = per.get(name, dict(files=0, read=0, loaded=0, quarantined=0))
         low, high = ranges.get(name, (None, None))
         span = f"  {low:%Y-%m-%d} .. {high:%Y-%m-%d}" if low else ""
-        lines.append(f"{name:<24}{t['files']:>7}{t['read']:>12,}{t['loaded']:>12,}{t['quarantined']:>13,}"
-                     f"{table_rows.get(name, 0):>13,}{span}")
+        lines.append(
+            f"{name:<24}{t['files']:>7}{t['read']:>12,}{t['loaded']:>12,}{t['quarantined']:>13,}"
+            f"{table_rows.get(name, 0):>13,}{span}"
+        )
     return "\n".join(lines)
 
 
@@ -107,11 +112,19 @@ def warehouse_summary(warehouse_path: Path, contract: Contract | None = None) ->
     contract = contract or load_contract()
     con = duckdb.connect(str(warehouse_path), read_only=True)
     try:
-        per = {name: dict(files=f, read=r, loaded=lo, quarantined=qu) for name, f, r, lo, qu in con.execute(
-            "SELECT extract, count(*), sum(rows_read), sum(rows_loaded), sum(rows_quarantined) "
-            "FROM land.file_ledger GROUP BY extract").fetchall()}
-        tables = [r[0] for r in con.execute(
-            "SELECT table_name FROM information_schema.tables WHERE table_schema = 'raw'").fetchall()]
+        per = {
+            name: dict(files=f, read=r, loaded=lo, quarantined=qu)
+            for name, f, r, lo, qu in con.execute(
+                "SELECT extract, count(*), sum(rows_read), sum(rows_loaded), sum(rows_quarantined) "
+                "FROM land.file_ledger GROUP BY extract"
+            ).fetchall()
+        }
+        tables = [
+            r[0]
+            for r in con.execute(
+                "SELECT table_name FROM information_schema.tables WHERE table_schema = 'raw'"
+            ).fetchall()
+        ]
         table_rows = {t: con.execute(f"SELECT count(*) FROM raw.{q(t)}").fetchone()[0] for t in tables}
         ranges = {}
         for t in tables:
@@ -122,11 +135,14 @@ def warehouse_summary(warehouse_path: Path, contract: Contract | None = None) ->
                     ranges[t] = (low, high)
         rejected = con.execute(
             "SELECT path, problem FROM land.rejected_files r WHERE NOT EXISTS "
-            "(SELECT 1 FROM land.file_ledger l WHERE l.path = r.path AND l.checksum = r.checksum) ORDER BY path").fetchall()
+            "(SELECT 1 FROM land.file_ledger l WHERE l.path = r.path AND l.checksum = r.checksum) ORDER BY path"
+        ).fetchall()
         quarantine = con.execute(
             # one line per rule: the numbers in a reason (minutes, dates) differ row by row
-            "SELECT extract, regexp_replace(split_part(reason, ';', 1), '[0-9][0-9.:-]*', '#', 'g') AS reason, count(*) "
-            "FROM land.quarantine GROUP BY ALL ORDER BY 3 DESC LIMIT 10").fetchall()
+            "SELECT extract, regexp_replace(split_part(reason, ';', 1), '[0-9][0-9.:-]*', '#', 'g') AS reason, "
+            "count(*) "
+            "FROM land.quarantine GROUP BY ALL ORDER BY 3 DESC LIMIT 10"
+        ).fetchall()
     finally:
         con.close()
     lines = ["Landed into the warehouse (all runs):", _table(per, table_rows, ranges)]
@@ -151,14 +167,18 @@ def quarantine_since(warehouse_path: Path, since: dt.datetime, limit: int = 20) 
     personal). Gates judge this state, not one landing: a rerun with nothing new judges the same rows."""
     con = duckdb.connect(str(warehouse_path), read_only=True)
     try:
-        out = {extract: dict(read=read, quarantined=quarantined, examples=[]) for extract, read, quarantined in con.execute(
-            f"SELECT extract, sum(rows_read), sum(rows_quarantined) FROM ({_UNPUBLISHED}) GROUP BY extract",
-            [since]).fetchall()}
+        out = {
+            extract: dict(read=read, quarantined=quarantined, examples=[])
+            for extract, read, quarantined in con.execute(
+                f"SELECT extract, sum(rows_read), sum(rows_quarantined) FROM ({_UNPUBLISHED}) GROUP BY extract", [since]
+            ).fetchall()
+        }
         for extract, path, line, reason in con.execute(
-                f"SELECT q.extract, q.path, q.line, q.reason FROM land.quarantine q JOIN ({_UNPUBLISHED}) f "
-                "ON f.path = q.path AND f.checksum = q.checksum "
-                "QUALIFY row_number() OVER (PARTITION BY q.extract ORDER BY q.path, q.line) <= ? ORDER BY ALL",
-                [since, limit]).fetchall():
+            f"SELECT q.extract, q.path, q.line, q.reason FROM land.quarantine q JOIN ({_UNPUBLISHED}) f "
+            "ON f.path = q.path AND f.checksum = q.checksum "
+            "QUALIFY row_number() OVER (PARTITION BY q.extract ORDER BY q.path, q.line) <= ? ORDER BY ALL",
+            [since, limit],
+        ).fetchall():
             out[extract]["examples"].append(f"{path}:{line}: {reason}")
     finally:
         con.close()
@@ -166,6 +186,7 @@ def quarantine_since(warehouse_path: Path, since: dt.datetime, limit: int = 20) 
 
 
 # --------------------------------------------------------------------------------------------- DDL
+
 
 def ensure_tables(con: duckdb.DuckDBPyConnection, contract: Contract) -> None:
     con.execute("CREATE SCHEMA IF NOT EXISTS land; CREATE SCHEMA IF NOT EXISTS raw;")
@@ -189,9 +210,14 @@ def ensure_tables(con: duckdb.DuckDBPyConnection, contract: Contract) -> None:
             f"CREATE TABLE IF NOT EXISTS raw.{q(e.name)} ({cols}, _extracted_at TIMESTAMP NOT NULL, "
             "_source_file VARCHAR NOT NULL, _source_line BIGINT NOT NULL, _landed_at TIMESTAMP NOT NULL)"
         )
-        existing = [r[0] for r in con.execute(
-            "SELECT column_name FROM information_schema.columns WHERE table_schema = 'raw' AND table_name = ? "
-            "ORDER BY ordinal_position", [e.name]).fetchall()]
+        existing = [
+            r[0]
+            for r in con.execute(
+                "SELECT column_name FROM information_schema.columns WHERE table_schema = 'raw' AND table_name = ? "
+                "ORDER BY ordinal_position",
+                [e.name],
+            ).fetchall()
+        ]
         expected = e.column_names + ["_extracted_at", "_source_file", "_source_line", "_landed_at"]
         if existing != expected:
             raise RuntimeError(
@@ -201,6 +227,7 @@ def ensure_tables(con: duckdb.DuckDBPyConnection, contract: Contract) -> None:
 
 
 # ----------------------------------------------------------------------------------- discovery
+
 
 @dataclass
 class _Candidate:
@@ -226,7 +253,7 @@ def _check_manifest_shape(manifest) -> None:
         raise ValueError(f"extracted_at must be ISO 8601 text with a UTC offset, not {manifest['extracted_at']!r}")
     files = manifest.get("files", {})
     if not isinstance(files, dict) or not all(isinstance(v, dict) for v in files.values()):
-        raise ValueError("files must map each file name to {\"rows\": ..., \"sha256\": ...}")
+        raise ValueError('files must map each file name to {"rows": ..., "sha256": ...}')
     for name, entry in files.items():
         if not isinstance(entry.get("rows", 0), int) or not isinstance(entry.get("sha256", ""), str):
             raise ValueError(f"files.{name}: rows must be a whole number and sha256 a text")
@@ -237,10 +264,12 @@ def _drop_extracted_at(folder: Path, manifest: dict | None) -> dt.datetime | Non
         ts = dt.datetime.fromisoformat(manifest["extracted_at"])
         if ts.tzinfo is None:
             raise ValueError("manifest extracted_at needs a UTC offset")
-        if ts > dt.datetime.now(dt.timezone.utc) + dt.timedelta(hours=1):  # a typo would win every later version
-            raise ValueError(f"manifest extracted_at {manifest['extracted_at']} is in the future; "
-                             "the drop's files wait until the manifest is corrected")
-        return ts.astimezone(dt.timezone.utc).replace(tzinfo=None)
+        if ts > dt.datetime.now(dt.UTC) + dt.timedelta(hours=1):  # a typo would win every later version
+            raise ValueError(
+                f"manifest extracted_at {manifest['extracted_at']} is in the future; "
+                "the drop's files wait until the manifest is corrected"
+            )
+        return ts.astimezone(dt.UTC).replace(tzinfo=None)
     try:  # a drop folder named by its extract date
         return dt.datetime.strptime(folder.name, "%Y-%m-%d")
     except ValueError:
@@ -275,8 +304,13 @@ def _walk(landing_dir: Path, rejected: list[FileRejected]) -> list[tuple[Path, s
                     rejected.append(FileRejected(entry, "broken symlink: it points to nothing"))
                     continue
                 if target != root and root not in target.parents:
-                    rejected.append(FileRejected(entry, f"symlinked {kind} points outside the landing folder "
-                                                        f"({root}); not followed. Copy the files in instead"))
+                    rejected.append(
+                        FileRejected(
+                            entry,
+                            f"symlinked {kind} points outside the landing folder "
+                            f"({root}); not followed. Copy the files in instead",
+                        )
+                    )
                     continue
             if target.is_dir():
                 visit(entry)
@@ -315,7 +349,7 @@ def discover(landing_dir: Path, settle_seconds: float = 0.0) -> tuple[list[_Cand
             continue
         date_only = extracted_at is not None and not (manifest and manifest.get("extracted_at"))
         if extracted_at is None:
-            extracted_at = dt.datetime.fromtimestamp(path.stat().st_mtime, dt.timezone.utc).replace(tzinfo=None)
+            extracted_at = dt.datetime.fromtimestamp(path.stat().st_mtime, dt.UTC).replace(tzinfo=None)
         entry = (manifest or {}).get("files", {}).get(path.name)
         candidates.append(_Candidate(path, rel, extracted_at, entry, date_only))
     candidates.sort(key=lambda c: (c.extracted_at, c.rel))
@@ -323,6 +357,7 @@ def discover(landing_dir: Path, settle_seconds: float = 0.0) -> tuple[list[_Cand
 
 
 # ------------------------------------------------------------------------------------- landing
+
 
 def land(
     landing_dir: Path,
@@ -345,7 +380,7 @@ def land(
         raise FileNotFoundError(f"landing folder {landing_dir} does not exist")
     warehouse_path = Path(warehouse_path)
     warehouse_path.parent.mkdir(parents=True, exist_ok=True)
-    landed_at = dt.datetime.now(dt.timezone.utc).replace(tzinfo=None, microsecond=0)
+    landed_at = dt.datetime.now(dt.UTC).replace(tzinfo=None, microsecond=0)
     report = LandingReport()
 
     con = duckdb.connect(str(warehouse_path))
@@ -354,9 +389,14 @@ def land(
         ensure_tables(con, contract)
         known = set(con.execute("SELECT path, checksum FROM land.file_ledger").fetchall())
         candidates, report.rejected, report.waiting = discover(landing_dir, settle_seconds)
-        progress(f"landing: {len(candidates)} file(s) under {landing_dir}"
-                 + (f"; {len(report.waiting)} changed within the last {settle_seconds:.0f} s, left for the next run"
-                    if report.waiting else ""))
+        progress(
+            f"landing: {len(candidates)} file(s) under {landing_dir}"
+            + (
+                f"; {len(report.waiting)} changed within the last {settle_seconds:.0f} s, left for the next run"
+                if report.waiting
+                else ""
+            )
+        )
 
         pending: list[tuple[_Candidate, ParsedFile]] = []
         pending_rows = 0
@@ -366,8 +406,10 @@ def land(
             except OSError as exc:  # one unreadable file is rejected; the others land
                 rej = FileRejected(cand.path, f"unreadable file: {exc.strerror or exc}")
                 report.rejected.append(rej)
-                con.execute("INSERT OR REPLACE INTO land.rejected_files VALUES (?, '', ?, ?)",
-                            [cand.rel, rej.problem, landed_at])
+                con.execute(
+                    "INSERT OR REPLACE INTO land.rejected_files VALUES (?, '', ?, ?)",
+                    [cand.rel, rej.problem, landed_at],
+                )
                 continue
             checksum = sha256_of(data)
             if (cand.rel, checksum) in known:
@@ -386,7 +428,9 @@ def land(
                 expected_rows = None
                 if cand.manifest_entry:
                     if cand.manifest_entry.get("sha256") not in (None, checksum):
-                        raise FileRejected(cand.path, "checksum does not match the drop's manifest (changed or damaged in transfer)")
+                        raise FileRejected(
+                            cand.path, "checksum does not match the drop's manifest (changed or damaged in transfer)"
+                        )
                     expected_rows = cand.manifest_entry.get("rows")
                 parsed = read_extract_file(cand.path, extract, data, expected_rows)
             except FileRejected as rej:
@@ -423,12 +467,13 @@ def _write_batch(con, contract, city_tz, rules, pending, landed_at, report) -> N
     con.execute("BEGIN TRANSACTION")
     try:
         for name, files in by_extract.items():
-            results += _write_extract(con, contract.extracts[name], contract, city_tz, rules, files, landed_at,
-                                      report)
+            results += _write_extract(con, contract.extracts[name], contract, city_tz, rules, files, landed_at, report)
         con.executemany(
             "INSERT INTO land.file_ledger VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-            [[r.path, r.extract, checksum, extracted_at, r.rows_read, r.rows_loaded, r.rows_quarantined, landed_at]
-             for r, checksum, extracted_at in results],
+            [
+                [r.path, r.extract, checksum, extracted_at, r.rows_read, r.rows_loaded, r.rows_quarantined, landed_at]
+                for r, checksum, extracted_at in results
+            ],
         )
         con.execute("COMMIT")
     except BaseException:
@@ -437,8 +482,9 @@ def _write_batch(con, contract, city_tz, rules, pending, landed_at, report) -> N
     report.landed += [r for r, _, _ in results]
 
 
-def _write_extract(con, extract: Extract, contract: Contract, city_tz: str, rules: RowRules, files, landed_at,
-                   report: LandingReport):
+def _write_extract(
+    con, extract: Extract, contract: Contract, city_tz: str, rules: RowRules, files, landed_at, report: LandingReport
+):
     """Validate, quarantine and upsert the pending files of one extract; returns (result, checksum, extracted_at)."""
     tables = []
     for idx, cand, parsed in files:
@@ -447,17 +493,20 @@ def _write_extract(con, extract: Extract, contract: Contract, city_tz: str, rule
         until = cand.plausible_until(rules)
         tables.append(t.append_column("_plausible_until", pa.array([until] * t.num_rows, type=pa.timestamp("us"))))
     batch = pa.concat_tables(tables)
-    meta = pa.table({
-        "_file_idx": pa.array([idx for idx, _, _ in files], type=pa.int64()),
-        "path": pa.array([c.rel for _, c, _ in files], type=pa.string()),
-        "checksum": pa.array([p.checksum for _, _, p in files], type=pa.string()),
-        "extracted_at": pa.array([c.extracted_at for _, c, _ in files], type=pa.timestamp("us")),
-    })
+    meta = pa.table(
+        {
+            "_file_idx": pa.array([idx for idx, _, _ in files], type=pa.int64()),
+            "path": pa.array([c.rel for _, c, _ in files], type=pa.string()),
+            "checksum": pa.array([p.checksum for _, _, p in files], type=pa.string()),
+            "extracted_at": pa.array([c.extracted_at for _, c, _ in files], type=pa.timestamp("us")),
+        }
+    )
     con.register("batch_rows", batch)
     con.register("batch_files", meta)
 
-    con.execute(f"CREATE OR REPLACE TEMP TABLE validated AS "
-                f"{validation_sql(extract, contract, city_tz, 'batch_rows', rules)}")
+    con.execute(
+        f"CREATE OR REPLACE TEMP TABLE validated AS {validation_sql(extract, contract, city_tz, 'batch_rows', rules)}"
+    )
     # A key sent twice in one file: the last valid line is the version; earlier ones are quarantined.
     keys = ", ".join(q(k) for k in extract.key)
     key_eq = " AND ".join(f"v.{q(k)} = d.{q(k)}" for k in extract.key)
@@ -482,8 +531,13 @@ def _write_extract(con, extract: Extract, contract: Contract, city_tz: str, rule
                 f"{cand.rel}: read {parsed.rows_read} rows but loaded {loaded} and quarantined {quarantined}; "
                 "nothing from this batch was kept"
             )
-        results.append((FileResult(cand.rel, extract.name, parsed.rows_read, loaded, quarantined),
-                        parsed.checksum, cand.extracted_at))
+        results.append(
+            (
+                FileResult(cand.rel, extract.name, parsed.rows_read, loaded, quarantined),
+                parsed.checksum,
+                cand.extracted_at,
+            )
+        )
 
     con.execute(
         """
@@ -513,13 +567,17 @@ def _write_extract(con, extract: Extract, contract: Contract, city_tz: str, rule
     )
     column = time_column(extract)
     if column:
-        report.add_range(extract.name, *con.execute(f"SELECT min({q(column)}), max({q(column)}) FROM incoming").fetchone())
+        report.add_range(
+            extract.name, *con.execute(f"SELECT min({q(column)}), max({q(column)}) FROM incoming").fetchone()
+        )
     # Latest extract wins, whatever the landing order: replace stored rows that are older than the incoming
     # version, or as old and from a file whose path sorts first; then add incoming rows whose key is no
     # longer (or was never) stored.
-    con.execute(f"DELETE FROM raw.{q(extract.name)} t USING incoming i WHERE {key_match} AND "
-                "(t._extracted_at < i._extracted_at OR (t._extracted_at = i._extracted_at "
-                "AND t._source_file <= i._source_file))")
+    con.execute(
+        f"DELETE FROM raw.{q(extract.name)} t USING incoming i WHERE {key_match} AND "
+        "(t._extracted_at < i._extracted_at OR (t._extracted_at = i._extracted_at "
+        "AND t._source_file <= i._source_file))"
+    )
     con.execute(
         f"INSERT INTO raw.{q(extract.name)} SELECT i.* FROM incoming i "
         f"WHERE NOT EXISTS (SELECT 1 FROM raw.{q(extract.name)} t WHERE {key_match})"

@@ -47,13 +47,15 @@ class Mapping:
     outputs: list[dict]
 
     @classmethod
-    def load(cls, name_or_path: str | Path, search: list[Path] | None = None) -> "Mapping":
+    def load(cls, name_or_path: str | Path, search: list[Path] | None = None) -> Mapping:
         """A mapping by path, or by name from the city folder's mappings/ and then the shipped examples."""
         path = Path(name_or_path)
         folders = [*(search or []), MAPPINGS_DIR]
         if not path.suffix:
-            path = next((d / f"{name_or_path}.yml" for d in folders if (d / f"{name_or_path}.yml").exists()),
-                        folders[0] / f"{name_or_path}.yml")
+            path = next(
+                (d / f"{name_or_path}.yml" for d in folders if (d / f"{name_or_path}.yml").exists()),
+                folders[0] / f"{name_or_path}.yml",
+            )
         if not path.exists():
             known = ", ".join(sorted({p.stem for d in folders if d.is_dir() for p in d.glob("*.yml")}))
             raise MappingError(f"no mapping {name_or_path!r} (known: {known})")
@@ -64,8 +66,10 @@ class Mapping:
         if unknown:
             raise MappingError(f"{path.name}: unknown source option(s) {sorted(unknown)}; known: {sorted(SOURCE_KEYS)}")
         if source.get("encoding", "utf-8").lower() not in ENCODINGS:
-            raise MappingError(f"{path.name}: encoding {source['encoding']!r} is not one of {ENCODINGS}; "
-                               "convert the export to UTF-8 first (e.g. iconv)")
+            raise MappingError(
+                f"{path.name}: encoding {source['encoding']!r} is not one of {ENCODINGS}; "
+                "convert the export to UTF-8 first (e.g. iconv)"
+            )
         for out in spec["outputs"]:
             extract = contract.extracts.get(out["extract"])
             if extract is None:
@@ -76,8 +80,10 @@ class Mapping:
             missing = [c for c in extract.column_names if c not in out["columns"]]
             extra = [c for c in out["columns"] if c not in extract.column_names]
             if missing or extra:
-                raise MappingError(f"{path.name} -> {extract.name}: columns missing {missing}, not in the contract {extra} "
-                                   "(map every contract column; leave it empty for NULL where the export lacks it)")
+                raise MappingError(
+                    f"{path.name} -> {extract.name}: columns missing {missing}, not in the contract {extra} "
+                    "(map every contract column; leave it empty for NULL where the export lacks it)"
+                )
         return cls(path.stem, spec["description"], spec.get("city_tz", ""), source, spec["outputs"])
 
 
@@ -168,15 +174,23 @@ def _open_export(mapping: Mapping, source: Path, city_tz: str) -> duckdb.DuckDBP
 def _read_export(con, mapping: Mapping, source: Path) -> None:
     """The export as all-text columns, with null tokens applied, in view `src` (plus `_row`, its line order)."""
     src = mapping.source
-    options = ["all_varchar = true", "quote = '\"'", "escape = '\"'", "strict_mode = false",
-               f"delim = {lit(src.get('delimiter', ','))}", f"encoding = {lit(src.get('encoding', 'utf-8'))}"]
+    options = [
+        "all_varchar = true",
+        "quote = '\"'",
+        "escape = '\"'",
+        "strict_mode = false",
+        f"delim = {lit(src.get('delimiter', ','))}",
+        f"encoding = {lit(src.get('encoding', 'utf-8'))}",
+    ]
     if src.get("header", True):
         options.append("header = true")
     else:
         options += ["header = false", f"names = [{', '.join(lit(n) for n in src['columns'])}]"]
     con.execute("SET preserve_insertion_order = true")
-    con.execute(f"CREATE TABLE export AS SELECT row_number() OVER () AS _row, * "
-                f"FROM read_csv({lit(str(source))}, {', '.join(options)})")
+    con.execute(
+        f"CREATE TABLE export AS SELECT row_number() OVER () AS _row, * "
+        f"FROM read_csv({lit(str(source))}, {', '.join(options)})"
+    )
     tokens = src.get("null_tokens", [""])
     by_column = src.get("null_tokens_by_column", {})
     cols = [r[0] for r in con.execute("DESCRIBE export").fetchall() if r[0] != "_row"]
@@ -185,7 +199,9 @@ def _read_export(con, mapping: Mapping, source: Path) -> None:
         raise MappingError(f"null_tokens_by_column names column(s) {unknown} the export does not have ({cols})")
     nulls = ", ".join(
         f"CASE WHEN trim({q(c)}) IN ({', '.join(lit(t) for t in [*tokens, *by_column.get(c, [])])}) THEN NULL "
-        f"ELSE trim({q(c)}) END AS {q(c)}" for c in cols)
+        f"ELSE trim({q(c)}) END AS {q(c)}"
+        for c in cols
+    )
     con.execute(f"CREATE TABLE src_all AS SELECT _row, {nulls} FROM export")
     con.execute(f"CREATE VIEW src AS SELECT * FROM src_all WHERE {src.get('filter') or 'true'}")
 
@@ -197,8 +213,10 @@ def _output_stages(out: dict, extract) -> tuple[str, str, str]:
     explode = out.get("explode")
     if explode:  # one row per element of a list column, which keeps the column's name
         col, sep = q(explode["column"]), lit(explode.get("separator", ","))
-        base = (f"SELECT * FROM (SELECT * REPLACE (nullif(trim(unnest(string_split({col}, {sep}))), '') AS {col}) "
-                f"FROM src) WHERE {col} IS NOT NULL")
+        base = (
+            f"SELECT * FROM (SELECT * REPLACE (nullif(trim(unnest(string_split({col}, {sep}))), '') AS {col}) "
+            f"FROM src) WHERE {col} IS NOT NULL"
+        )
     select = ", ".join(f"CAST({out['columns'][c] or 'NULL'} AS VARCHAR) AS {q(c)}" for c in extract.column_names)
     kept = f"SELECT _row, {select} FROM ({base}) AS s"
     if out.get("filter"):
@@ -210,8 +228,9 @@ def _output_stages(out: dict, extract) -> tuple[str, str, str]:
     return base, kept, final
 
 
-def map_export(mapping: Mapping, source: Path, drop_dir: Path, drop_date: dt.date, city_tz: str | None = None,
-               write: bool = True) -> MappingReport:
+def map_export(
+    mapping: Mapping, source: Path, drop_dir: Path, drop_date: dt.date, city_tz: str | None = None, write: bool = True
+) -> MappingReport:
     """Write one contract file per output of `mapping` into drop_dir, and the mapping's report."""
     drop_dir = Path(drop_dir)
     contract = load_contract()
@@ -239,11 +258,14 @@ def map_export(mapping: Mapping, source: Path, drop_dir: Path, drop_date: dt.dat
             o.dropped = {k: v for k, v in o.dropped.items() if v}
             if write:  # sorted by every column, so the same export always gives the same bytes
                 cols = ", ".join(q(c) for c in extract.column_names)
-                con.execute(f"COPY (SELECT {cols} FROM ({final}) ORDER BY ALL) TO {lit(str(path))} (FORMAT csv, HEADER true)")
+                con.execute(
+                    f"COPY (SELECT {cols} FROM ({final}) ORDER BY ALL) TO {lit(str(path))} (FORMAT csv, HEADER true)"
+                )
             report.outputs.append(o)
         if write:
             (drop_dir / f"_mapping_{mapping.name}.json").write_text(
-                json.dumps(report_dict(report), indent=1) + "\n", encoding="utf-8")
+                json.dumps(report_dict(report), indent=1) + "\n", encoding="utf-8"
+            )
         return report
     except duckdb.Error as exc:
         raise MappingError(f"mapping {mapping.name} failed on {source}: {exc}") from None
@@ -252,10 +274,22 @@ def map_export(mapping: Mapping, source: Path, drop_dir: Path, drop_date: dt.dat
 
 
 def report_dict(report: MappingReport) -> dict:
-    return {"mapping": report.mapping, "export": Path(report.export).name, "rows_read": report.rows_read,
-            "dropped_by_source_filter": report.dropped_by_source_filter,
-            "outputs": [{"extract": o.extract, "file": Path(o.path).name, "rows_written": o.rows_written,
-                         "added_by_explode": o.added_by_explode, "dropped": o.dropped} for o in report.outputs]}
+    return {
+        "mapping": report.mapping,
+        "export": Path(report.export).name,
+        "rows_read": report.rows_read,
+        "dropped_by_source_filter": report.dropped_by_source_filter,
+        "outputs": [
+            {
+                "extract": o.extract,
+                "file": Path(o.path).name,
+                "rows_written": o.rows_written,
+                "added_by_explode": o.added_by_explode,
+                "dropped": o.dropped,
+            }
+            for o in report.outputs
+        ],
+    }
 
 
 def preview(mapping: Mapping, source: Path, city_tz: str, rows: int = 5) -> str:
@@ -283,8 +317,11 @@ def preview(mapping: Mapping, source: Path, city_tz: str, rows: int = 5) -> str:
                     parsed = typed(c, contract, city_tz, q(c.name))
                     low, high, bad = con.execute(
                         f"SELECT min({parsed}), max({parsed}), count(*) FILTER (WHERE {q(c.name)} IS NOT NULL "
-                        f"AND {parsed} IS NULL) FROM preview").fetchone()
-                    span = (f"  UTC {low} .. {high}" if low is not None else "") + (f"  ({bad:,} unparseable)" if bad else "")
+                        f"AND {parsed} IS NULL) FROM preview"
+                    ).fetchone()
+                    span = (f"  UTC {low} .. {high}" if low is not None else "") + (
+                        f"  ({bad:,} unparseable)" if bad else ""
+                    )
                 share = nulls / total if total else 0
                 lines.append(f"   {c.name:<28} null {share:6.1%}{span}")
         return "\n".join(lines)
@@ -297,14 +334,22 @@ def preview(mapping: Mapping, source: Path, city_tz: str, rows: int = 5) -> str:
 def main(argv: list[str] | None = None) -> int:
     from orchestration.settings import load_settings
 
-    p = argparse.ArgumentParser(prog="python -m orchestration.land.mapping", description=__doc__,
-                                formatter_class=argparse.RawDescriptionHelpFormatter)
+    p = argparse.ArgumentParser(
+        prog="python -m orchestration.land.mapping",
+        description=__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     p.add_argument("mapping", help="mapping name (<city folder>/mappings/<name>.yml, or a shipped example) or path")
     p.add_argument("export", type=Path, help="the city's export file")
-    p.add_argument("--out", type=Path, help="drop folder to write contract files into (default: "
-                                           "<landing folder>/<date>)")
-    p.add_argument("--date", type=dt.date.fromisoformat, default=dt.date.today(),
-                   help="extract date: names the files and the drop folder (default: today)")
+    p.add_argument(
+        "--out", type=Path, help="drop folder to write contract files into (default: <landing folder>/<date>)"
+    )
+    p.add_argument(
+        "--date",
+        type=dt.date.fromisoformat,
+        default=dt.date.today(),
+        help="extract date: names the files and the drop folder (default: today)",
+    )
     p.add_argument("--preview-only", action="store_true", help="print the preview and write nothing")
     args = p.parse_args(argv)
     try:
@@ -321,8 +366,10 @@ def main(argv: list[str] | None = None) -> int:
         print(f"error: {exc}", file=sys.stderr)
         return 2
     if mapping.city_tz and mapping.city_tz != settings.city_tz:
-        print(f"note: the mapping's time zone is {mapping.city_tz}, the city folder's is {settings.city_tz}; "
-              "land with the city folder whose time_zone matches the export")
+        print(
+            f"note: the mapping's time zone is {mapping.city_tz}, the city folder's is {settings.city_tz}; "
+            "land with the city folder whose time_zone matches the export"
+        )
     return 0
 
 

@@ -50,10 +50,7 @@ def read_extract_file(path: Path, extract: Extract, data: bytes, expected_rows: 
     """Parse `data` (the bytes of `path`) as a file of `extract`."""
     if not data:
         raise FileRejected(path, "file is empty (0 bytes); an extract with no rows still needs its header row")
-    if path.suffix.lower() == ".parquet":
-        table = _read_parquet(path, extract, data)
-    else:
-        table = _read_csv(path, extract, data)
+    table = _read_parquet(path, extract, data) if path.suffix.lower() == ".parquet" else _read_csv(path, extract, data)
     if expected_rows is not None and table.num_rows != expected_rows:
         raise FileRejected(
             path,
@@ -69,9 +66,12 @@ def _check_header(path: Path, extract: Extract, header: list[str]) -> None:
     unexpected = [c for c in header if c not in expected]
     duplicated = sorted({c for c in header if header.count(c) > 1})
     if len(missing) == len(expected):  # likely no header row: its first line may be personal data
-        raise FileRejected(path, f"no header row: none of the {len(expected)} column names of {extract.name} is in the "
-                                 f"first line, which has {len(header)} fields (its values are not shown; they may "
-                                 f"be personal data); the contract expects {expected}")
+        raise FileRejected(
+            path,
+            f"no header row: none of the {len(expected)} column names of {extract.name} is in the "
+            f"first line, which has {len(header)} fields (its values are not shown; they may "
+            f"be personal data); the contract expects {expected}",
+        )
     problems = []
     if missing:
         problems.append("missing column(s) " + ", ".join(repr(c) for c in missing))
@@ -94,7 +94,9 @@ def _read_csv(path: Path, extract: Extract, data: bytes) -> pa.Table:
             "(the contract requires UTF-8; re-export the file as UTF-8)",
         ) from None
     if "\x00" in text:
-        raise FileRejected(path, "wrong encoding: the file contains NUL bytes (UTF-16 or binary?); the contract requires UTF-8")
+        raise FileRejected(
+            path, "wrong encoding: the file contains NUL bytes (UTF-16 or binary?); the contract requires UTF-8"
+        )
 
     reader = csv.reader(io.StringIO(text, newline=""), strict=True)
     try:
@@ -138,11 +140,14 @@ def _read_csv(path: Path, extract: Extract, data: bytes) -> pa.Table:
     if records and not text.endswith(("\n", "\r")):
         shape = "is incomplete" if shape_errors[-1] is not None else "has no line end"
         raise FileRejected(
-            path, f"truncated: the last row (line {lines[-1]}) {shape}; the contract ends every row with a line "
-                  "end, so a file without one was cut short (re-send it whole)")
+            path,
+            f"truncated: the last row (line {lines[-1]}) {shape}; the contract ends every row with a line "
+            "end, so a file without one was cut short (re-send it whole)",
+        )
 
-    columns = list(zip(*records)) if records else [()] * width
-    arrays = {name: pa.array(columns[pos], type=pa.string()) for name, pos in zip(extract.column_names, positions)}
+    columns = list(zip(*records, strict=False)) if records else [()] * width
+    named = zip(extract.column_names, positions, strict=False)
+    arrays = {name: pa.array(columns[pos], type=pa.string()) for name, pos in named}
     arrays["_line"] = pa.array(lines, type=pa.int64())
     arrays["_shape_error"] = pa.array(shape_errors, type=pa.string())
     return pa.table(arrays)

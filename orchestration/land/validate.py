@@ -29,13 +29,17 @@ class RowRules:
     limits: dict = field(default_factory=lambda: {name: getattr(Settings, name) for name in _limit_settings()})
 
     @classmethod
-    def from_settings(cls, settings) -> "RowRules":
-        return cls(settings.plausible_earliest, settings.plausible_latest_after_extract_hours,
-                   {name: getattr(settings, name) for name in _limit_settings()})
+    def from_settings(cls, settings) -> RowRules:
+        return cls(
+            settings.plausible_earliest,
+            settings.plausible_latest_after_extract_hours,
+            {name: getattr(settings, name) for name in _limit_settings()},
+        )
 
     def limit_seconds(self, setting: str) -> float:
         unit = next(u for u in SECONDS_PER if setting.endswith(u))
         return float(self.limits[setting]) * SECONDS_PER[unit]
+
 
 TRUE_TOKENS = ("true", "t", "yes", "y", "1")
 FALSE_TOKENS = ("false", "f", "no", "n", "0")
@@ -55,7 +59,8 @@ def _list(values) -> str:
 
 def normalized(col: Column, null_tokens: tuple[str, ...]) -> str:
     """The trimmed string, NULL for null tokens."""
-    return f"CASE WHEN trim({q(col.name)}) IN ({', '.join(lit(t) for t in null_tokens)}) THEN NULL ELSE trim({q(col.name)}) END"
+    tokens = ", ".join(lit(t) for t in null_tokens)
+    return f"CASE WHEN trim({q(col.name)}) IN ({tokens}) THEN NULL ELSE trim({q(col.name)}) END"
 
 
 def typed(col: Column, contract: Contract, city_tz: str, value: str) -> str:
@@ -102,16 +107,20 @@ def _type_reason(col: Column, raw: str) -> str:
     return f"'wrong type: expected {col.type}, got ' || {shown}"
 
 
-def validation_sql(extract: Extract, contract: Contract, city_tz: str, source: str,
-                   rules: RowRules | None = None) -> str:
+def validation_sql(
+    extract: Extract, contract: Contract, city_tz: str, source: str, rules: RowRules | None = None
+) -> str:
     """SELECT over `source` (contract columns as strings, plus _file_idx, _line, _shape_error and
-    _plausible_until, the latest timestamp the row's file may carry) giving the typed columns, `problems` (a list of {column, reason}) and `record` (the
-    original row as JSON, so a quarantined row keeps everything that was sent)."""
+    _plausible_until, the latest timestamp the row's file may carry) giving the typed columns,
+    `problems` (a list of {column, reason}) and `record` (the original row as JSON, so a quarantined
+    row keeps everything that was sent)."""
     rules = rules or RowRules()
     norm = {c.name: f"n_{i}" for i, c in enumerate(extract.columns)}
     typ = {c.name: f"t_{i}" for i, c in enumerate(extract.columns)}
     normalize = ",\n        ".join(f"{normalized(c, contract.null_tokens)} AS {norm[c.name]}" for c in extract.columns)
-    typing = ",\n        ".join(f"{typed(c, contract, city_tz, norm[c.name])} AS {typ[c.name]}" for c in extract.columns)
+    typing = ",\n        ".join(
+        f"{typed(c, contract, city_tz, norm[c.name])} AS {typ[c.name]}" for c in extract.columns
+    )
 
     problems = ["CASE WHEN _shape_error IS NOT NULL THEN {'column': NULL, 'reason': _shape_error} END"]
     for c in extract.columns:
@@ -122,21 +131,30 @@ def validation_sql(extract: Extract, contract: Contract, city_tz: str, source: s
         if c.type != "string":
             problems.append(_problem(c.name, f"{n} IS NOT NULL AND {t} IS NULL", _type_reason(c, n)))
         if c.type == "timestamp":  # a misread century or a typo is never loaded
-            problems.append(_problem(
-                c.name, f"{t} < TIMESTAMP '{rules.earliest.isoformat()}' OR {t} > _plausible_until",
-                f"strftime({t}, '%Y-%m-%d %H:%M') || ' UTC is outside the plausible window "
-                f"({rules.earliest.isoformat()} to ' || strftime(_plausible_until, '%Y-%m-%d %H:%M') || "
-                f"' UTC, {rules.latest_after_extract_hours:g} h after the extract, city.yml plausible_window)'"))
+            problems.append(
+                _problem(
+                    c.name,
+                    f"{t} < TIMESTAMP '{rules.earliest.isoformat()}' OR {t} > _plausible_until",
+                    f"strftime({t}, '%Y-%m-%d %H:%M') || ' UTC is outside the plausible window "
+                    f"({rules.earliest.isoformat()} to ' || strftime(_plausible_until, '%Y-%m-%d %H:%M') || "
+                    f"' UTC, {rules.latest_after_extract_hours:g} h after the extract, city.yml plausible_window)'",
+                )
+            )
     for earlier, later in extract.order_checks:
         te, tl = typ[earlier], typ[later]
         problems.append(_problem(later, f"{tl} < {te}", lit(f"{later} is before {earlier}")))
     for start, end, setting in extract.duration_limits:
         ts, te = typ[start], typ[end]
         limit = rules.limits[setting]
-        problems.append(_problem(
-            end, f"date_diff('second', {ts}, {te}) > {rules.limit_seconds(setting)}",
-            f"'{end} is ' || CAST(round(date_diff('second', {ts}, {te}) / 60.0) AS BIGINT) || ' minutes after {start}, over the "
-            f"limit of {limit:g} {setting.rsplit('_', 1)[1]} (city.yml limits.{setting})'"))
+        problems.append(
+            _problem(
+                end,
+                f"date_diff('second', {ts}, {te}) > {rules.limit_seconds(setting)}",
+                f"'{end} is ' || CAST(round(date_diff('second', {ts}, {te}) / 60.0) AS BIGINT) "
+                f"|| ' minutes after {start}, over the "
+                f"limit of {limit:g} {setting.rsplit('_', 1)[1]} (city.yml limits.{setting})'",
+            )
+        )
     problem_list = ",\n            ".join(problems)
     record = ", ".join(f"{lit(c.name)}: {q(c.name)}" for c in extract.columns)
     outputs = ", ".join(f"{typ[c.name]} AS {q(c.name)}" for c in extract.columns)

@@ -4,6 +4,11 @@ The last step of write-audit-publish when ALT911_PUBLISH_POSTGRES=true. Tables a
 `<schema>__incoming` schemas first; then one transaction drops the old `marts` and `public_marts`,
 renames the incoming ones into place and grants read access. A BI session sees the old schemas or the
 new ones, never a mixture, and a failed load leaves the last good data where it was.
+
+Views analysts built elsewhere on the published tables are kept: the same transaction recreates them,
+with their grants, on the new tables. When one no longer fits (it reads a column a mart dropped), the
+publish refuses, names the view, and leaves everything as it was. No dbt build writes these schemas:
+dbt's PostgreSQL target builds into <schema>_<layer> (macros/generate_schema_name.sql).
 """
 
 from __future__ import annotations
@@ -19,8 +24,15 @@ from orchestration.land.validate import lit
 from orchestration.settings import Settings
 
 PUBLISHED = ("marts", "public_marts")
-PG_TYPES = {"VARCHAR": "text", "BIGINT": "bigint", "INTEGER": "integer", "DOUBLE": "double precision",
-            "DATE": "date", "TIMESTAMP": "timestamp", "BOOLEAN": "boolean"}
+PG_TYPES = {
+    "VARCHAR": "text",
+    "BIGINT": "bigint",
+    "INTEGER": "integer",
+    "DOUBLE": "double precision",
+    "DATE": "date",
+    "TIMESTAMP": "timestamp",
+    "BOOLEAN": "boolean",
+}
 
 
 @dataclass(frozen=True)
@@ -34,7 +46,7 @@ class PostgresSettings:
     public_role: str
 
     @classmethod
-    def from_env(cls) -> "PostgresSettings":
+    def from_env(cls) -> PostgresSettings:
         return cls(
             host=os.environ.get("ALT911_PG_HOST", "localhost"),
             port=int(os.environ.get("ALT911_PG_PORT", "5432")),
@@ -48,24 +60,38 @@ class PostgresSettings:
     def connect(self, user: str | None = None, password: str | None = None):
         import psycopg2
 
-        return psycopg2.connect(host=self.host, port=self.port, dbname=self.database,
-                                user=user or self.user, password=self.password if password is None else password)
+        return psycopg2.connect(
+            host=self.host,
+            port=self.port,
+            dbname=self.database,
+            user=user or self.user,
+            password=self.password if password is None else password,
+        )
 
 
 def copy_schema(source: duckdb.DuckDBPyConnection, schema: str, cur, target_schema: str) -> dict[str, int]:
     """Create target_schema in PostgreSQL with every table of a DuckDB schema, loaded with COPY."""
     cur.execute(f'DROP SCHEMA IF EXISTS "{target_schema}" CASCADE; CREATE SCHEMA "{target_schema}"')
     counts = {}
-    tables = [r[0] for r in source.execute(
-        "select table_name from duckdb_tables() where schema_name = ? order by 1", [schema]).fetchall()]
+    tables = [
+        r[0]
+        for r in source.execute(
+            "select table_name from duckdb_tables() where schema_name = ? order by 1", [schema]
+        ).fetchall()
+    ]
     for table in tables:
-        cols = source.execute("select column_name, data_type from duckdb_columns() where schema_name = ? "
-                              "and table_name = ? order by column_index", [schema, table]).fetchall()
+        cols = source.execute(
+            "select column_name, data_type from duckdb_columns() where schema_name = ? "
+            "and table_name = ? order by column_index",
+            [schema, table],
+        ).fetchall()
         ddl = ", ".join(f'"{c}" {PG_TYPES[t]}' for c, t in cols)
         cur.execute(f'CREATE TABLE "{target_schema}"."{table}" ({ddl})')
         with tempfile.TemporaryDirectory() as tmp:
             csv_path = Path(tmp) / "table.csv"
-            source.execute(f"COPY {schema}.\"{table}\" TO {lit(str(csv_path))} (FORMAT csv, HEADER false, NULLSTR '\\N')")
+            source.execute(
+                f"COPY {schema}.\"{table}\" TO {lit(str(csv_path))} (FORMAT csv, HEADER false, NULLSTR '\\N')"
+            )
             with open(csv_path, encoding="utf-8") as fh:
                 cur.copy_expert(f'COPY "{target_schema}"."{table}" FROM STDIN WITH (FORMAT csv, NULL \'\\N\')', fh)
         counts[f"{schema}.{table}"] = cur.rowcount
@@ -86,6 +112,62 @@ def copy_raw_to_postgres(warehouse_path, pg: PostgresSettings | None = None) -> 
         source.close()
 
 
+class DependentViewBroken(RuntimeError):
+    """A view outside the published schemas cannot be recreated on the new marts."""
+
+
+# Views and materialized views outside the published schemas that read a published table, in creation
+# order (a view on a view comes after it), with what recreating them needs.
+DEPENDENT_VIEWS_SQL = """
+select distinct v.oid, vn.nspname, v.relname, v.relkind, pg_get_viewdef(v.oid),
+       (select coalesce(array_agg(g.grantee || ':' || g.privilege_type), '{}')
+        from information_schema.role_table_grants g
+        where g.table_schema = vn.nspname and g.table_name = v.relname and g.grantee <> g.grantor)
+from pg_depend d
+join pg_rewrite r on r.oid = d.objid
+join pg_class v on v.oid = r.ev_class
+join pg_namespace vn on vn.oid = v.relnamespace
+join pg_class t on t.oid = d.refobjid
+join pg_namespace tn on tn.oid = t.relnamespace
+where d.classid = 'pg_rewrite'::regclass and d.refclassid = 'pg_class'::regclass and v.oid <> t.oid
+  and tn.nspname = any(%(published)s) and vn.nspname <> all(%(published)s)
+order by v.oid
+"""
+
+
+def dependent_views(cur) -> list[tuple]:
+    """Every view outside the published schemas that reads them, directly or through another view."""
+    found: dict[int, tuple] = {}
+    schemas = list(PUBLISHED)
+    while True:
+        cur.execute(DEPENDENT_VIEWS_SQL, {"published": schemas})
+        new = [row for row in cur.fetchall() if row[0] not in found]
+        if not new:
+            return sorted(found.values())
+        for row in new:
+            found[row[0]] = row
+        # views on those views: search again with their schemas counted as published
+        schemas = sorted(set(schemas) | {row[1] for row in new})
+
+
+def _recreate_views(cur, views: list[tuple]) -> None:
+    for _, schema, name, kind, definition, grants in views:
+        what = "MATERIALIZED VIEW" if kind == "m" else "VIEW"
+        cur.execute("SAVEPOINT view_recreate")
+        try:
+            cur.execute(f'CREATE {what} "{schema}"."{name}" AS {definition}')
+        except Exception as exc:
+            cur.execute("ROLLBACK TO SAVEPOINT view_recreate")
+            raise DependentViewBroken(
+                f"publishing to PostgreSQL refused: the view {schema}.{name}, built on the published marts, "
+                f"does not fit the new marts ({str(exc).strip().splitlines()[0]}). Nothing was changed; fix or "
+                f"drop that view, then publish again."
+            ) from None
+        for grant in grants:
+            grantee, privilege = grant.split(":", 1)
+            cur.execute(f'GRANT {privilege} ON "{schema}"."{name}" TO "{grantee}"')
+
+
 def publish_to_postgres(settings: Settings, pg: PostgresSettings | None = None) -> dict[str, int]:
     """Copy every table of the serving copy's published schemas into PostgreSQL and swap them in."""
     pg = pg or PostgresSettings.from_env()
@@ -99,9 +181,11 @@ def publish_to_postgres(settings: Settings, pg: PostgresSettings | None = None) 
                 counts.update(copy_schema(source, schema, cur, f"{schema}__incoming"))
         with conn:  # swap: one short transaction; DDL is transactional in PostgreSQL
             cur = conn.cursor()
+            views = dependent_views(cur)  # analysts' views: dropped with the old schemas, then recreated
             for schema in PUBLISHED:
                 cur.execute(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE')
                 cur.execute(f'ALTER SCHEMA "{schema}__incoming" RENAME TO "{schema}"')
+            _recreate_views(cur, views)
             cur.execute(f'GRANT USAGE ON SCHEMA marts, public_marts TO "{pg.bi_role}"')
             cur.execute(f'GRANT SELECT ON ALL TABLES IN SCHEMA marts, public_marts TO "{pg.bi_role}"')
             cur.execute(f'GRANT USAGE ON SCHEMA public_marts TO "{pg.public_role}"')

@@ -31,9 +31,12 @@ KEEP_RELEASES = 3
 
 
 def _tables(con, schema: str) -> list[str]:
-    return [r[0] for r in con.execute(
-        "select table_name from duckdb_tables() where database_name = 'wh' and schema_name = ? order by 1",
-        [schema]).fetchall()]
+    return [
+        r[0]
+        for r in con.execute(
+            "select table_name from duckdb_tables() where database_name = 'wh' and schema_name = ? order by 1", [schema]
+        ).fetchall()
+    ]
 
 
 POINTER = "current"
@@ -47,7 +50,7 @@ def publish(settings: Settings, run_id: str) -> dict:
     releases.mkdir(parents=True, exist_ok=True)
     _clear_leftovers(serving_dir, releases)
     # a new folder every time: a retried publish step never rewrites the release readers are using
-    release = releases / f"{run_id}-{dt.datetime.now(dt.timezone.utc):%Y%m%dT%H%M%S%f}"
+    release = releases / f"{run_id}-{dt.datetime.now(dt.UTC):%Y%m%dT%H%M%S%f}"
     (release / "parquet").mkdir(parents=True)
     db_file = release / settings.serving_path.name
 
@@ -62,10 +65,14 @@ def publish(settings: Settings, run_id: str) -> dict:
             con.execute(f"CREATE SCHEMA serving.{schema}")
             for table in _tables(con, schema):
                 con.execute(f"CREATE TABLE serving.{schema}.{table} AS SELECT * FROM wh.{schema}.{table}")
-                counts[f"{schema}.{table}"] = con.execute(f"SELECT count(*) FROM serving.{schema}.{table}").fetchone()[0]
+                counts[f"{schema}.{table}"] = con.execute(f"SELECT count(*) FROM serving.{schema}.{table}").fetchone()[
+                    0
+                ]
                 if schema != "reference":
-                    con.execute(f"COPY serving.{schema}.{table} TO ? (FORMAT parquet)",
-                                [str(release / "parquet" / f"{table}.parquet")])
+                    con.execute(
+                        f"COPY serving.{schema}.{table} TO ? (FORMAT parquet)",
+                        [str(release / "parquet" / f"{table}.parquet")],
+                    )
         if not any(name.startswith("marts.") for name in counts):
             raise RuntimeError("the warehouse has no marts to publish: has dbt built them?")
         con.execute("DETACH serving")
@@ -81,15 +88,23 @@ def publish(settings: Settings, run_id: str) -> dict:
             if not name.startswith("reference."):
                 got_parquet = check.execute("SELECT count(*) FROM read_parquet(?)", [str(parquet)]).fetchone()[0]
                 if got_parquet != n:
-                    raise RuntimeError(f"serving copy check failed: {parquet.name} has {got_parquet} rows, expected {n}")
+                    raise RuntimeError(
+                        f"serving copy check failed: {parquet.name} has {got_parquet} rows, expected {n}"
+                    )
             if got != n:
                 raise RuntimeError(f"serving copy check failed: {name} has {got} rows, expected {n}")
     finally:
         check.close()
 
-    published_at = dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")
-    manifest = dict(run_id=run_id, published_at=published_at, storage_version=STORAGE_VERSION, tables=counts,
-                    serving_file=str(settings.serving_path), parquet_dir=str(settings.parquet_dir))
+    published_at = dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
+    manifest = dict(
+        run_id=run_id,
+        published_at=published_at,
+        storage_version=STORAGE_VERSION,
+        tables=counts,
+        serving_file=str(settings.serving_path),
+        parquet_dir=str(settings.parquet_dir),
+    )
     (release / "published.json").write_text(json.dumps(manifest, indent=1))
 
     _switch(serving_dir, POINTER, Path("releases") / release.name)  # THE publish: one atomic rename

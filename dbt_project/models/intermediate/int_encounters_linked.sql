@@ -1,18 +1,25 @@
 -- Encounters with their CAD link resolved and their referrals, transports and follow-ups rolled up.
 with referrals as (
-    select encounter_id, count(*) as referral_count
+    select
+        encounter_id,
+        count(*) as referral_count
     from {{ ref('stg_case_management__referrals') }}
     group by encounter_id
 ),
 
 transports as (
-    select encounter_id, count(*) as transport_count
+    select
+        encounter_id,
+        count(*) as transport_count
     from {{ ref('stg_case_management__transports') }}
     group by encounter_id
 ),
 
 follow_ups as (
-    select encounter_id, count(*) as follow_up_count, min(followed_up_at) as first_followed_up_at
+    select
+        encounter_id,
+        count(*) as follow_up_count,
+        min(followed_up_at) as first_followed_up_at
     from {{ ref('stg_case_management__follow_ups') }}
     group by encounter_id
 )
@@ -28,7 +35,8 @@ select
     cast({{ to_local('e.started_at') }} as date) as started_local_date,
     e.ended_at,
     e.primary_outcome,
-    e.team_type in ('crt', 'cor') and coalesce(e.primary_outcome, '') <> 'cancelled_en_route' as is_in_person,
+    coalesce(team.is_program and team.is_field_unit, false)
+    and coalesce(e.primary_outcome, '') <> 'cancelled_en_route' as is_in_person,
     e.responder_felt_safe,
     e.police_backup_requested_at is not null as police_backup_requested,
     e.police_backup_reason,
@@ -39,10 +47,11 @@ select
     coalesce(f.follow_up_count, 0) as follow_up_count,
     f.first_followed_up_at,
     f.first_followed_up_at is not null and e.ended_at is not null
-        and {{ minutes_between('e.ended_at', 'f.first_followed_up_at') }} <= {{ var('follow_up_window_hours') }} * 60
+    and {{ minutes_between('e.ended_at', 'f.first_followed_up_at') }} <= {{ var('follow_up_window_hours') }} * 60
         as is_followed_up_within_window
 from {{ ref('stg_case_management__encounters') }} as e
-left join {{ ref('stg_cad__incidents') }} as i on i.incident_number = e.incident_number
-left join referrals as r on r.encounter_id = e.encounter_id
-left join transports as t on t.encounter_id = e.encounter_id
-left join follow_ups as f on f.encounter_id = e.encounter_id
+left join {{ ref('stg_cad__incidents') }} as i on e.incident_number = i.incident_number
+left join {{ ref('unit_types') }} as team on e.team_type = team.code
+left join referrals as r on e.encounter_id = r.encounter_id
+left join transports as t on e.encounter_id = t.encounter_id
+left join follow_ups as f on e.encounter_id = f.encounter_id

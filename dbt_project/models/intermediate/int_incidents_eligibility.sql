@@ -19,25 +19,25 @@ with incidents as (
 flagged as (
     select
         i.incident_number,
-        exists (
+        exists(
             select 1 from {{ ref('eligible_call_types') }} as e
             where e.program = '{{ var("program") }}' and {{ normalize_code('e.call_type') }} = i.call_type
-              and i.local_date >= e.valid_from and (e.valid_to is null or i.local_date <= e.valid_to)
+                and i.local_date >= e.valid_from and (e.valid_to is null or i.local_date <= e.valid_to)
         ) as is_calltype_eligible,
         -- cad_flags: false if any risk flag is raised; null (not triaged) if none is raised but one
         -- is unrecorded. priority: null when the priority is missing.
         {{ risk_screen_passes('i.weapon_involved', 'i.violence_in_progress', 'i.medical_need', 'i.priority') }}
             as is_screen_eligible,
-        exists (
+        exists(
             select 1 from {{ ref('service_area_beats') }} as b
             where b.program = '{{ var("program") }}' and {{ normalize_code('b.beat') }} = i.beat
-              and i.local_date >= b.valid_from and (b.valid_to is null or i.local_date <= b.valid_to)
+                and i.local_date >= b.valid_from and (b.valid_to is null or i.local_date <= b.valid_to)
         ) as is_in_service_area,
-        exists (
+        exists(
             select 1 from {{ ref('operating_hours') }} as h
             where h.program = '{{ var("program") }}' and h.day_of_week = i.iso_day_of_week
-              and i.local_time >= h.start_time and i.local_time < h.end_time
-              and i.local_date >= h.valid_from and (h.valid_to is null or i.local_date <= h.valid_to)
+                and i.local_time >= h.start_time and i.local_time < h.end_time
+                and i.local_date >= h.valid_from and (h.valid_to is null or i.local_date <= h.valid_to)
         ) as is_in_service_hours
     from incidents as i
 )
@@ -47,10 +47,10 @@ select
     cast('{{ var("risk_screen") }}' as varchar) as risk_screen_source,
     {% if var('risk_screen') == 'not_available' -%}
     -- no screen exists: eligibility is by call type alone, and nothing is "not triaged"
-    is_calltype_eligible as is_program_eligible,
-    false as is_not_triaged
+        is_calltype_eligible as is_program_eligible,
+        false as is_not_triaged
     {%- else -%}
-    is_calltype_eligible and coalesce(is_screen_eligible, false) as is_program_eligible,
-    is_calltype_eligible and is_screen_eligible is null as is_not_triaged
+        is_calltype_eligible and coalesce(is_screen_eligible, false) as is_program_eligible,
+        is_calltype_eligible and is_screen_eligible is null as is_not_triaged
     {%- endif %}
 from flagged

@@ -9,9 +9,9 @@ with eligible_unserved as (
         coalesce(r.declined_program_assignments, 0) > 0 as was_declined,
         coalesce(i.disposition_code, '') = 'CANCELLED' as was_cancelled
     from {{ ref('int_incidents_eligibility') }} as e
-    inner join {{ ref('stg_cad__incidents') }} as i on i.incident_number = e.incident_number
-    inner join {{ ref('int_incidents_availability') }} as a on a.incident_number = e.incident_number
-    left join {{ ref('int_incidents_unit_responses') }} as r on r.incident_number = e.incident_number
+    inner join {{ ref('stg_cad__incidents') }} as i on e.incident_number = i.incident_number
+    inner join {{ ref('int_incidents_availability') }} as a on e.incident_number = a.incident_number
+    left join {{ ref('int_incidents_unit_responses') }} as r on e.incident_number = r.incident_number
     where e.is_program_eligible and coalesce(r.program_assignments, 0) = 0
 )
 

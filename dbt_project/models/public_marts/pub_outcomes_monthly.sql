@@ -1,14 +1,18 @@
 -- Public: primary outcomes of served incidents per month, small cells suppressed.
 with cells as (
-    select period_start as month, primary_outcome, incidents
+    select
+        period_start as month,
+        primary_outcome,
+        incidents
     from {{ ref('mart_outcomes') }}
     where period_grain = 'month'
 ),
 
-suppressed as {{ suppress_small_cells('cells', ['month'], 'incidents') }}
+suppressed as {{ suppress_small_cells('cells', ['month'], 'incidents', ['primary_outcome']) }}
 
 select
-    month, primary_outcome,
+    month,
+    primary_outcome,
     case when is_suppressed then null else incidents end as incidents,
     is_suppressed
 from suppressed

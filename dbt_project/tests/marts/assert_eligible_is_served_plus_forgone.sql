@@ -2,5 +2,5 @@
 -- Eligible = served eligible + forgone, in every period.
 select * from {{ ref('mart_eligibility') }}
 where eligible_incidents <> served_eligible_incidents + forgone_incidents
-   or served_eligible_incidents > served_incidents
-   or eligible_incidents > calltype_eligible_incidents
+    or served_eligible_incidents > served_incidents
+    or eligible_incidents > calltype_eligible_incidents

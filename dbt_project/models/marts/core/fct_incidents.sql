@@ -1,13 +1,46 @@
 -- One row per CAD incident with every flag and measure the metric marts use.
+-- Import CTEs first (everything this model reads), then the logic, then the final select.
 with incidents as (
     select * from {{ ref('stg_cad__incidents') }}
+),
+
+call_types as (
+    select * from {{ ref('call_types') }}
+),
+
+calls as (
+    select * from {{ ref('int_incidents_calls') }}
+),
+
+eligibility as (
+    select * from {{ ref('int_incidents_eligibility') }}
+),
+
+unit_responses as (
+    select * from {{ ref('int_incidents_unit_responses') }}
+),
+
+not_served_reasons as (
+    select * from {{ ref('int_incidents_not_served_reasons') }}
+),
+
+availability as (
+    select * from {{ ref('int_incidents_availability') }}
+),
+
+encounters as (
+    select * from {{ ref('int_encounters_linked') }}
+),
+
+arrest_records as (
+    select * from {{ ref('stg_rms__arrests') }}
 ),
 
 linked_encounters as (
     select
         e.*,
-        row_number() over (partition by incident_number order by started_at, encounter_id) as encounter_order
-    from {{ ref('int_encounters_linked') }} as e
+        row_number() over (partition by e.incident_number order by e.started_at, e.encounter_id) as encounter_order
+    from encounters as e
     where e.is_linked
 ),
 
@@ -25,8 +58,10 @@ encounter_rollup as (
 ),
 
 arrests as (
-    select incident_number, count(*) as arrest_count
-    from {{ ref('stg_rms__arrests') }}
+    select
+        incident_number,
+        count(*) as arrest_count
+    from arrest_records
     where incident_number is not null
     group by incident_number
 ),
@@ -81,36 +116,42 @@ joined as (
         coalesce(x.has_follow_up_within_window, false) as has_follow_up_within_window,
         coalesce(ar.arrest_count, 0) as arrest_count
     from incidents as i
-    left join {{ ref('call_types') }} as ct on {{ normalize_code('ct.call_type') }} = i.call_type
-    left join {{ ref('int_incidents_calls') }} as c on c.incident_number = i.incident_number
-    left join {{ ref('int_incidents_eligibility') }} as e on e.incident_number = i.incident_number
-    left join {{ ref('int_incidents_unit_responses') }} as r on r.incident_number = i.incident_number
-    left join {{ ref('int_incidents_not_served_reasons') }} as n on n.incident_number = i.incident_number
-    left join {{ ref('int_incidents_availability') }} as a on a.incident_number = i.incident_number
-    left join encounter_rollup as x on x.incident_number = i.incident_number
-    left join arrests as ar on ar.incident_number = i.incident_number
+    left join call_types as ct on {{ normalize_code('ct.call_type') }} = i.call_type
+    left join calls as c on i.incident_number = c.incident_number
+    left join eligibility as e on i.incident_number = e.incident_number
+    left join unit_responses as r on i.incident_number = r.incident_number
+    left join not_served_reasons as n on i.incident_number = n.incident_number
+    left join availability as a on i.incident_number = a.incident_number
+    left join encounter_rollup as x on i.incident_number = x.incident_number
+    left join arrests as ar on i.incident_number = ar.incident_number
+),
+
+final as (
+    select
+        *,
+        case when is_phone_resolved then 'phone_resolved' else intake_call_origin end as call_origin,
+        case
+            when is_phone_resolved then 'ccd'
+            when is_served then first_field_team
+        end as served_by_team,
+        case
+            when first_field_arrived_at is not null and intake_call_origin = '911_dispatch'
+                then {{ minutes_between('first_field_dispatched_at', 'first_field_arrived_at') }}
+        end as program_response_minutes,
+        case
+            when police_first_arrived_at is not null
+                then {{ minutes_between('police_first_dispatched_at', 'police_first_arrived_at') }}
+        end as police_response_minutes,
+        is_served and intake_call_origin = '911_dispatch' and has_police_sent_at_intake
+            as has_concurrent_police_dispatch,
+        -- the two groups compared for arrests, transports and police time: eligible 911 calls,
+        -- phone resolutions aside
+        case
+            when not is_program_eligible or intake_call_origin <> '911_dispatch' or is_phone_resolved then null
+            when is_served then 'served'
+            when police_assignments > 0 then 'police_handled'
+        end as comparison_group
+    from joined
 )
 
-select
-    *,
-    case when is_phone_resolved then 'phone_resolved' else intake_call_origin end as call_origin,
-    case
-        when is_phone_resolved then 'ccd'
-        when is_served then first_field_team
-    end as served_by_team,
-    case
-        when first_field_arrived_at is not null and intake_call_origin = '911_dispatch'
-            then {{ minutes_between('first_field_dispatched_at', 'first_field_arrived_at') }}
-    end as program_response_minutes,
-    case
-        when police_first_arrived_at is not null
-            then {{ minutes_between('police_first_dispatched_at', 'police_first_arrived_at') }}
-    end as police_response_minutes,
-    is_served and intake_call_origin = '911_dispatch' and has_police_sent_at_intake as has_concurrent_police_dispatch,
-    -- the two groups compared for arrests, transports and police time: eligible 911 calls, phone resolutions aside
-    case
-        when not is_program_eligible or intake_call_origin <> '911_dispatch' or is_phone_resolved then null
-        when is_served then 'served'
-        when police_assignments > 0 then 'police_handled'
-    end as comparison_group
-from joined
+select * from final

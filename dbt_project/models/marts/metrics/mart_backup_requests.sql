@@ -2,13 +2,18 @@
 -- (per in-person encounter), and police sent at intake alongside the team (concurrent dispatch,
 -- per served 911 incident). Co-response, a planned team type, is in mart_incident_volume.
 with encounters as (
-    select started_local_date as local_date, police_backup_requested, ems_requested
+    select
+        started_local_date as local_date,
+        police_backup_requested,
+        ems_requested
     from {{ ref('fct_encounters') }}
     where is_in_person
 ),
 
 incidents as (
-    select local_date, has_concurrent_police_dispatch
+    select
+        local_date,
+        has_concurrent_police_dispatch
     from {{ ref('fct_incidents') }}
     where is_served and intake_call_origin = '911_dispatch'
 ),
@@ -19,7 +24,8 @@ incident_periods as ({{ by_period('incidents', 'local_date') }}),
 
 by_encounter as (
     select
-        period_grain, period_start,
+        period_grain,
+        period_start,
         count(*) as in_person_encounters,
         {{ flag_sum("police_backup_requested") }} as police_backup_requests,
         {{ flag_sum("ems_requested") }} as ems_requests
@@ -29,7 +35,8 @@ by_encounter as (
 
 by_incident as (
     select
-        period_grain, period_start,
+        period_grain,
+        period_start,
         count(*) as served_911_incidents,
         {{ flag_sum("has_concurrent_police_dispatch") }} as concurrent_police_dispatches
     from incident_periods
@@ -51,4 +58,4 @@ select
     coalesce(i.concurrent_police_dispatches, 0) as concurrent_police_dispatches,
     {{ safe_share('i.concurrent_police_dispatches', 'i.served_911_incidents') }} as concurrent_police_dispatch_rate
 from by_encounter as e
-full outer join by_incident as i on i.period_grain = e.period_grain and i.period_start = e.period_start
+full outer join by_incident as i on e.period_grain = i.period_grain and e.period_start = i.period_start

@@ -3,7 +3,13 @@
 -- (the combined incidents of both groups, over strata where both groups have incidents).
 -- Descriptive, not causal: the groups differ in ways the data does not show.
 with base as (
-    select local_date, comparison_group, call_type, hour_band, arrest_count, has_transport
+    select
+        local_date,
+        comparison_group,
+        call_type,
+        hour_band,
+        arrest_count,
+        has_transport
     from {{ ref('fct_incidents') }}
     where comparison_group is not null
 ),
@@ -12,7 +18,11 @@ periods as ({{ by_period('base', 'local_date') }}),
 
 strata as (
     select
-        period_grain, period_start, comparison_group, call_type, hour_band,
+        period_grain,
+        period_start,
+        comparison_group,
+        call_type,
+        hour_band,
         count(*) as incidents,
         cast(sum(arrest_count) as bigint) as arrests,
         {{ flag_sum("has_transport") }} as transported_incidents
@@ -21,7 +31,12 @@ strata as (
 ),
 
 common_strata as (
-    select period_grain, period_start, call_type, hour_band, sum(incidents) as standard_incidents
+    select
+        period_grain,
+        period_start,
+        call_type,
+        hour_band,
+        sum(incidents) as standard_incidents
     from strata
     group by period_grain, period_start, call_type, hour_band
     having count(distinct comparison_group) = 2
@@ -30,27 +45,35 @@ common_strata as (
 weights as (
     select
         c.*,
-        {{ safe_share('c.standard_incidents', 'sum(c.standard_incidents) over (partition by c.period_grain, c.period_start)') }}
+        {{ safe_share(
+            'c.standard_incidents',
+            'sum(c.standard_incidents) over (partition by c.period_grain, c.period_start)'
+        ) }}
             as weight
     from common_strata as c
 ),
 
 standardized as (
     select
-        s.period_grain, s.period_start, s.comparison_group,
+        s.period_grain,
+        s.period_start,
+        s.comparison_group,
         100 * sum(w.weight * {{ if_recorded('rms_arrests', safe_share('s.arrests', 's.incidents')) }})
             as standardized_arrests_per_100,
-        100 * sum(w.weight * {{ safe_share('s.transported_incidents', 's.incidents') }}) as standardized_transports_per_100
+        100
+        * sum(w.weight * {{ safe_share('s.transported_incidents', 's.incidents') }}) as standardized_transports_per_100
     from strata as s
     inner join weights as w
-        on w.period_grain = s.period_grain and w.period_start = s.period_start
-       and w.call_type = s.call_type and w.hour_band = s.hour_band
+        on s.period_grain = w.period_grain and s.period_start = w.period_start
+            and s.call_type = w.call_type and s.hour_band = w.hour_band
     group by s.period_grain, s.period_start, s.comparison_group
 ),
 
 crude as (
     select
-        period_grain, period_start, comparison_group,
+        period_grain,
+        period_start,
+        comparison_group,
         cast(sum(incidents) as bigint) as incidents,
         cast(sum(arrests) as bigint) as arrests,
         cast(sum(transported_incidents) as bigint) as transported_incidents
@@ -72,4 +95,4 @@ select
     s.standardized_transports_per_100
 from crude as c
 left join standardized as s
-    on s.period_grain = c.period_grain and s.period_start = c.period_start and s.comparison_group = c.comparison_group
+    on c.period_grain = s.period_grain and c.period_start = s.period_start and c.comparison_group = s.comparison_group

@@ -19,7 +19,9 @@ select
     {{ flag_sum("is_served") }} as served_incidents,
     {{ flag_sum("is_program_eligible and is_served") }} as served_eligible_incidents,
     {{ flag_sum("is_program_eligible and not is_served") }} as forgone_incidents,
-    {{ safe_share(flag_sum("is_program_eligible and is_served"), flag_sum("is_program_eligible")) }} as share_of_eligible_served,
-    {{ safe_share(flag_sum("is_program_eligible and not is_served"), flag_sum("is_program_eligible")) }} as share_of_eligible_forgone
+    {{ safe_share(flag_sum("is_program_eligible and is_served"), flag_sum("is_program_eligible")) }}
+        as share_of_eligible_served,
+    {{ safe_share(flag_sum("is_program_eligible and not is_served"), flag_sum("is_program_eligible")) }}
+        as share_of_eligible_forgone
 from periods
 group by period_grain, period_start

@@ -1,5 +1,10 @@
 -- How many case-management encounters carry a CAD incident number that exists in CAD (the link rate).
-with base as (select started_local_date, is_linked from {{ ref('fct_encounters') }}),
+with base as (
+    select
+        started_local_date,
+        is_linked
+    from {{ ref('fct_encounters') }}
+),
 
 periods as ({{ by_period('base', 'started_local_date') }})
 

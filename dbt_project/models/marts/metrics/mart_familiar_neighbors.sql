@@ -9,16 +9,21 @@ with bounds as (
 ),
 
 per_person as (
-    select e.person_key, count(*) as encounters
+    select
+        e.person_key,
+        count(*) as encounters
     from {{ ref('fct_encounters') }} as e
     cross join bounds as b
     where e.person_key is not null
-      and e.started_local_date > b.window_start_exclusive and e.started_local_date <= b.window_end
+        and e.started_local_date > b.window_start_exclusive and e.started_local_date <= b.window_end
     group by e.person_key
 ),
 
 totals as (
-    select count(*) as people, cast(sum(encounters) as bigint) as encounters from per_person
+    select
+        count(*) as people,
+        cast(sum(encounters) as bigint) as encounters
+    from per_person
 ),
 
 thresholds as (
@@ -38,5 +43,5 @@ select
 from thresholds as t
 cross join bounds as b
 cross join totals as tot
-left join per_person as p on p.encounters >= t.min_encounters
+left join per_person as p on t.min_encounters <= p.encounters
 group by t.min_encounters, b.window_start_exclusive, b.window_end, tot.people, tot.encounters

@@ -1,6 +1,9 @@
 -- Served incidents (with a linked encounter) that got a Care Navigation follow-up, and within the window (48 h).
 with base as (
-    select local_date, has_follow_up, has_follow_up_within_window
+    select
+        local_date,
+        has_follow_up,
+        has_follow_up_within_window
     from {{ ref('fct_incidents') }}
     where is_served and encounter_id is not null
 ),

@@ -1,6 +1,10 @@
 -- Forgone opportunities by police beat: where to expand.
 with base as (
-    select local_date, coalesce(beat, 'UNKNOWN') as beat, is_served, is_in_service_area
+    select
+        local_date,
+        coalesce(beat, 'UNKNOWN') as beat,
+        is_served,
+        is_in_service_area
     from {{ ref('fct_incidents') }}
     where is_program_eligible
 ),

@@ -1,6 +1,10 @@
 -- Forgone opportunities by local ISO weekday (1 = Monday) and hour: where unmet demand falls in the week.
 with base as (
-    select local_date, iso_day_of_week, local_hour, is_served
+    select
+        local_date,
+        iso_day_of_week,
+        local_hour,
+        is_served
     from {{ ref('fct_incidents') }}
     where is_program_eligible
 ),

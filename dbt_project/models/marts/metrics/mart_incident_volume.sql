@@ -1,6 +1,10 @@
 -- Incidents (never calls) by origin and by the program team that served them.
 with base as (
-    select local_date, call_origin, coalesce(served_by_team, 'not_served') as served_by_team, call_count
+    select
+        local_date,
+        call_origin,
+        coalesce(served_by_team, 'not_served') as served_by_team,
+        call_count
     from {{ ref('fct_incidents') }}
 ),
 

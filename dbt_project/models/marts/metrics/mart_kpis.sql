@@ -2,6 +2,8 @@
 -- Every value is copied from the mart that defines it (source_mart); nothing is computed here.
 -- A metric whose input the city does not record (city.yml not_recorded) gets one row per period with
 -- a null value and value_note "not recorded: <input>", never a 0.
+-- The list below is one row per metric and the union is generated from it: layout rules do not apply.
+-- noqa: disable=LT02,LT05
 {#- metric, source mart, dimension name (or none), dimension column, numerator, denominator, value, filter,
     the input the metric needs (extract or extract.column; none = CAD alone) -#}
 {%- set kpis = [

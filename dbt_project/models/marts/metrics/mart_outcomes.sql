@@ -1,7 +1,9 @@
 -- The primary outcome of served incidents (from the linked encounter), with and without
 -- unable-to-locate in the denominator.
 with base as (
-    select local_date, primary_outcome
+    select
+        local_date,
+        primary_outcome
     from {{ ref('fct_incidents') }}
     where is_served and primary_outcome is not null
 ),
@@ -9,16 +11,22 @@ with base as (
 periods as ({{ by_period('base', 'local_date') }}),
 
 counts as (
-    select period_grain, period_start, primary_outcome, count(*) as incidents
+    select
+        period_grain,
+        period_start,
+        primary_outcome,
+        count(*) as incidents
     from periods
     group by period_grain, period_start, primary_outcome
 ),
 
 totals as (
     select
-        period_grain, period_start,
+        period_grain,
+        period_start,
         cast(sum(incidents) as bigint) as incidents_with_outcome,
-        cast(sum(case when primary_outcome = 'unable_to_locate' then incidents else 0 end) as bigint) as unable_to_locate
+        cast(sum(case when primary_outcome = 'unable_to_locate' then incidents else 0 end) as bigint)
+            as unable_to_locate
     from counts
     group by period_grain, period_start
 )
@@ -32,8 +40,9 @@ select
     {{ if_recorded('cm_encounters.primary_outcome', safe_share('c.incidents', 't.incidents_with_outcome')) }}
         as share_with_unable_to_locate,
     case when c.primary_outcome <> 'unable_to_locate'
-         then {{ if_recorded('cm_encounters.primary_outcome',
-                             safe_share('c.incidents', 't.incidents_with_outcome - t.unable_to_locate')) }} end
+            then {{ if_recorded('cm_encounters.primary_outcome',
+                             safe_share('c.incidents', 't.incidents_with_outcome - t.unable_to_locate')) }}
+    end
         as share_without_unable_to_locate
 from counts as c
-inner join totals as t on t.period_grain = c.period_grain and t.period_start = c.period_start
+inner join totals as t on c.period_grain = t.period_grain and c.period_start = t.period_start

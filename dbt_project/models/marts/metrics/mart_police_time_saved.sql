@@ -3,7 +3,12 @@
 -- (not served); the seed's documented assumptions stand in only when the period has none. The
 -- displacement factor comes from the seed in force on the period's last date.
 with base as (
-    select local_date, comparison_group, police_assignments, police_assignments_cleared, police_unit_hours
+    select
+        local_date,
+        comparison_group,
+        police_assignments,
+        police_assignments_cleared,
+        police_unit_hours
     from {{ ref('fct_incidents') }}
     where comparison_group is not null
 ),
@@ -57,7 +62,7 @@ select
     case when police_assignments_cleared > 0 then 'data' else 'assumption' end as hours_source,
     displacement_factor,
     served_eligible_911_incidents
-        * coalesce({{ safe_share('police_assignments', 'police_handled_incidents') }}, fallback_units)
-        * coalesce({{ safe_share('police_unit_hours', 'police_assignments_cleared') }}, fallback_hours)
-        * displacement_factor as police_hours_saved
+    * coalesce({{ safe_share('police_assignments', 'police_handled_incidents') }}, fallback_units)
+    * coalesce({{ safe_share('police_unit_hours', 'police_assignments_cleared') }}, fallback_hours)
+    * displacement_factor as police_hours_saved
 from parameters

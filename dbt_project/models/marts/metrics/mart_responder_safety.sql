@@ -1,6 +1,8 @@
 -- Share of encounters where responders reported feeling safe (of those answering the question).
 with base as (
-    select started_local_date, responder_felt_safe
+    select
+        started_local_date,
+        responder_felt_safe
     from {{ ref('fct_encounters') }}
     where responder_felt_safe is not null
 ),

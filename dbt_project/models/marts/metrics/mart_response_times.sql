@@ -4,13 +4,17 @@
 -- An arrival without a dispatch time is excluded and counted apart.
 with base as (
     select
-        local_date, first_field_team as responder, program_response_minutes as minutes,
+        local_date,
+        first_field_team as responder,
+        program_response_minutes as minutes,
         first_field_arrived_at is not null and first_field_dispatched_at is null as is_missing_dispatch
     from {{ ref('fct_incidents') }}
     where is_served and intake_call_origin = '911_dispatch' and first_field_team is not null
     union all
     select
-        local_date, 'police_on_eligible', police_response_minutes,
+        local_date,
+        'police_on_eligible',
+        police_response_minutes,
         police_first_arrived_at is not null and police_first_dispatched_at is null
     from {{ ref('fct_incidents') }}
     where is_program_eligible and not is_served and intake_call_origin = '911_dispatch' and police_assignments > 0

@@ -2,5 +2,10 @@ with latest as (
     {{ latest_version(source('case_management', 'cm_follow_ups'), ['follow_up_id']) }}
 )
 
-select follow_up_id, encounter_id, followed_up_at, team_type, contact_made
+select
+    follow_up_id,
+    encounter_id,
+    followed_up_at,
+    team_type,
+    contact_made
 from latest

@@ -2,5 +2,9 @@ with latest as (
     {{ latest_version(source('case_management', 'cm_transports'), ['transport_id']) }}
 )
 
-select transport_id, encounter_id, destination_type, transported_at
+select
+    transport_id,
+    encounter_id,
+    destination_type,
+    transported_at
 from latest

@@ -2,5 +2,9 @@ with latest as (
     {{ latest_version(source('rms', 'rms_arrests'), ['arrest_id']) }}
 )
 
-select arrest_id, incident_number, arrested_at, charge_level
+select
+    arrest_id,
+    incident_number,
+    arrested_at,
+    charge_level
 from latest
