@@ -124,10 +124,10 @@ def run_folder(step: str, run_id: str) -> Path:
     return DBT_RUNS_DIR / f"{step}-{run_id}"
 
 
-def prune_run_folders(keep: int = KEEP_RUN_FOLDERS) -> None:
+def prune_run_folders(keep: int = KEEP_RUN_FOLDERS, runs_dir: Path = DBT_RUNS_DIR) -> None:
     """Keep the newest `keep` invocation folders: an hourly schedule must not fill the disk."""
-    folders = sorted((p for p in DBT_RUNS_DIR.glob("*") if p.is_dir()), key=lambda p: p.stat().st_mtime)
-    for old in folders[:-keep] if keep else folders:
+    folders = sorted((p for p in runs_dir.glob("*") if p.is_dir()), key=lambda p: p.stat().st_mtime)
+    for old in folders[: max(len(folders) - keep, 0)]:
         shutil.rmtree(old, ignore_errors=True)
 
 

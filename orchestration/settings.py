@@ -251,22 +251,23 @@ def load_settings(**overrides) -> Settings:
     return settings
 
 
-def _validate(s: Settings) -> None:
+def _validate(settings: Settings) -> None:
     try:
-        zoneinfo.ZoneInfo(s.city_tz)
+        zoneinfo.ZoneInfo(settings.city_tz)
     except (zoneinfo.ZoneInfoNotFoundError, ValueError):
         raise SettingsError(
-            f"time_zone {s.city_tz!r} is not an IANA time zone such as America/Denver ({s.setting_name('city_tz')})"
+            f"time_zone {settings.city_tz!r} is not an IANA time zone such as America/Denver "
+            f"({settings.setting_name('city_tz')})"
         ) from None
-    if s.risk_screen not in RISK_SCREEN_SOURCES:
+    if settings.risk_screen not in RISK_SCREEN_SOURCES:
         raise SettingsError(
-            f"risk_screen.source {s.risk_screen!r} is not one of {RISK_SCREEN_SOURCES} "
-            f"({s.setting_name('risk_screen')})"
+            f"risk_screen.source {settings.risk_screen!r} is not one of {RISK_SCREEN_SOURCES} "
+            f"({settings.setting_name('risk_screen')})"
         )
-    if s.risk_screen == "priority" and s.risk_screen_priority_at_least is None:
+    if settings.risk_screen == "priority" and settings.risk_screen_priority_at_least is None:
         raise SettingsError(
             "risk_screen.source is 'priority' but risk_screen.priority_at_least is not set "
-            f"in {s.city_dir / 'city.yml'}"
+            f"in {settings.city_dir / 'city.yml'}"
         )
-    if not s.rules_dir.is_dir():
-        raise SettingsError(f"the city folder {s.city_dir} has no rules/ folder with the program's rules")
+    if not settings.rules_dir.is_dir():
+        raise SettingsError(f"the city folder {settings.city_dir} has no rules/ folder with the program's rules")

@@ -108,3 +108,18 @@ def test_person_key_is_a_keyed_hash(built):
     }
     con.close()
     assert columns == {"person_key", "age_band", "gender", "race_ethnicity", "updated_at"}
+
+
+def test_dbt_run_folders_are_pruned_to_the_newest(tmp_path):
+    """Every dbt step of a run writes a folder of artifacts and logs (~15 MB); only the newest are kept."""
+    import os
+
+    from orchestration.dbt import prune_run_folders
+
+    for n in range(14):
+        folder = tmp_path / f"dbt_core-run{n:02d}"
+        folder.mkdir()
+        (folder / "manifest.json").write_text("{}")
+        os.utime(folder, (1_000_000 + n, 1_000_000 + n))
+    prune_run_folders(keep=10, runs_dir=tmp_path)
+    assert sorted(p.name for p in tmp_path.iterdir()) == [f"dbt_core-run{n:02d}" for n in range(4, 14)]

@@ -42,6 +42,27 @@ def check_results(result) -> dict[str, dg.AssetCheckEvaluation]:
     }
 
 
+def sensor_tick(sensor, instance, cursor, data_dir):
+    """One evaluation of a sensor with the warehouse resource of this data folder, as the daemon does."""
+    with dg.build_sensor_context(instance=instance, cursor=cursor, resources=warehouse_resource(data_dir)) as context:
+        return sensor.evaluate_tick(context)
+
+
+def schedule_tick(schedule, instance, data_dir):
+    when = dt.datetime(2024, 1, 8, 10, tzinfo=dt.UTC)
+    with dg.build_schedule_context(
+        instance=instance, scheduled_execution_time=when, resources=warehouse_resource(data_dir)
+    ) as context:
+        return schedule.evaluate_tick(context)
+
+
+def warehouse_resource(data_dir) -> dict:
+    from orchestration.assets.resources import Warehouse
+    from orchestration.settings import DEMO_CITY_DIR
+
+    return {"warehouse": Warehouse(data_dir=str(data_dir), city_dir=str(DEMO_CITY_DIR))}
+
+
 def executed_steps(result) -> set[str]:
     return {e.step_key for e in result.all_events if e.event_type_value == "STEP_SUCCESS"}
 
@@ -202,26 +223,21 @@ def test_schedule_and_sensor_ticks(tmp_path, monkeypatch):
 
     assert main_schedule.cron_schedule == load_settings().schedule_cron == "0 * * * *"
     with dg.instance_for_test() as instance:
-        tick = main_schedule.evaluate_tick(
-            dg.build_schedule_context(
-                instance=instance, scheduled_execution_time=dt.datetime(2024, 1, 8, 10, tzinfo=dt.UTC)
-            )
-        )
+        tick = schedule_tick(main_schedule, instance, tmp_path)
         assert len(tick.run_requests) == 1
         assert defs.resolve_schedule_def("main_schedule").job_name == "main_job"
 
-        ctx = dg.build_sensor_context(instance=instance, cursor=None)
-        first = landing_folder_sensor.evaluate_tick(ctx)
+        first = sensor_tick(landing_folder_sensor, instance, None, tmp_path)
         assert not first.run_requests and "does not exist" in first.skip_message
         drop = tmp_path / "landing" / "2024-01-08"
         drop.mkdir(parents=True)
         (drop / "cad_calls_20240108.csv").write_text("x\n")
-        second = landing_folder_sensor.evaluate_tick(dg.build_sensor_context(instance=instance, cursor=None))
+        second = sensor_tick(landing_folder_sensor, instance, None, tmp_path)
         assert len(second.run_requests) == 1 and second.cursor
-        third = landing_folder_sensor.evaluate_tick(dg.build_sensor_context(instance=instance, cursor=second.cursor))
+        third = sensor_tick(landing_folder_sensor, instance, second.cursor, tmp_path)
         assert not third.run_requests and "no new" in third.skip_message
         (drop / "cad_incidents_20240108.csv").write_text("y\n")
-        fourth = landing_folder_sensor.evaluate_tick(dg.build_sensor_context(instance=instance, cursor=second.cursor))
+        fourth = sensor_tick(landing_folder_sensor, instance, second.cursor, tmp_path)
         assert len(fourth.run_requests) == 1 and fourth.run_requests[0].tags["alt911/new_files"] == "1"
 
 
@@ -234,11 +250,11 @@ def test_the_sensor_waits_for_files_to_settle(tmp_path, monkeypatch):
     drop.mkdir(parents=True)
     (drop / "cad_calls_20240108.csv").write_text("x\n")
     with dg.instance_for_test() as instance:
-        young = landing_folder_sensor.evaluate_tick(dg.build_sensor_context(instance=instance, cursor=None))
+        young = sensor_tick(landing_folder_sensor, instance, None, tmp_path)
         assert not young.run_requests and "no new" in young.skip_message
         old = time.time() - 7200
         os.utime(drop / "cad_calls_20240108.csv", (old, old))
-        settled = landing_folder_sensor.evaluate_tick(dg.build_sensor_context(instance=instance, cursor=young.cursor))
+        settled = sensor_tick(landing_folder_sensor, instance, young.cursor, tmp_path)
         assert len(settled.run_requests) == 1
 
 
@@ -267,11 +283,7 @@ def test_a_schedule_tick_recovers_a_crashed_run(tmp_path, monkeypatch):
                     )
                 )
             )
-            tick = main_schedule.evaluate_tick(
-                dg.build_schedule_context(
-                    instance=instance, scheduled_execution_time=dt.datetime(2024, 1, 8, 10, tzinfo=dt.UTC)
-                )
-            )
+            tick = schedule_tick(main_schedule, instance, tmp_path)
             assert len(tick.run_requests) == 1
             assert orphan.wait(timeout=20) == -9  # the dead run's child was killed
             assert instance.get_run_by_id(dead.run_id).status == dg.DagsterRunStatus.FAILURE
