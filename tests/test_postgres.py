@@ -59,6 +59,13 @@ def city(tmp_path_factory):
     settings = load_settings(data_dir=tmp, warehouse_path=tmp / "warehouse.duckdb")
 
     copy_raw_to_postgres(settings.warehouse_path, pg)
+    # schemas a dbt build wrote before builds had their own (an older version of this project): gone,
+    # so the test can see that no build writes them again
+    conn = pg.connect()
+    conn.autocommit = True
+    for schema in ("reference", "staging", "intermediate"):
+        conn.cursor().execute(f'drop schema if exists "{schema}" cascade')
+    conn.close()
     publish(settings, "pg-test")
     publish_to_postgres(settings, pg)
     published_before_dbt = fetch(pg.connect(), PUBLISHED_FINGERPRINT_SQL)
@@ -147,6 +154,10 @@ def test_a_dbt_build_on_postgres_never_writes_the_schemas_bi_reads(city):
         )
     }
     assert built == {f"{DEV_SCHEMA}_staging", f"{DEV_SCHEMA}_intermediate", f"{DEV_SCHEMA}_marts", "marts"}, built
+    layers = fetch(
+        pg.connect(), "select count(*) from pg_namespace where nspname in ('reference', 'staging', 'intermediate')"
+    )
+    assert layers == [(0,)]  # person-level staging tables never reach the server BI reads from
 
 
 def _publish_with_analyst_views(city):
@@ -192,6 +203,7 @@ def test_a_view_the_new_marts_would_break_stops_the_publish_by_name(city, monkey
         publish_to_postgres(city["settings"], pg)
     assert fetch(pg.connect(), "select count(*), sum(value) from marts.mart_kpis") == before
     assert fetch(pg.connect(pg.bi_role, BI_PASSWORD), "select count(*) from analyst.served_total") == [(1,)]
+    assert fetch(pg.connect(), "select nspname from pg_namespace where nspname like '%\\_\\_incoming'") == []
     execute(pg, "drop schema analyst cascade")
 
 

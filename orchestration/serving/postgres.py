@@ -116,13 +116,14 @@ class DependentViewBroken(RuntimeError):
     """A view outside the published schemas cannot be recreated on the new marts."""
 
 
-# Views and materialized views outside the published schemas that read a published table, in creation
-# order (a view on a view comes after it), with what recreating them needs.
-DEPENDENT_VIEWS_SQL = """
+# Every view and materialized view outside the published schemas, with each relation it reads (a row
+# per edge) and what recreating it needs.
+VIEW_EDGES_SQL = """
 select distinct v.oid, vn.nspname, v.relname, v.relkind, pg_get_viewdef(v.oid),
        (select coalesce(array_agg(g.grantee || ':' || g.privilege_type), '{}')
         from information_schema.role_table_grants g
-        where g.table_schema = vn.nspname and g.table_name = v.relname and g.grantee <> g.grantor)
+        where g.table_schema = vn.nspname and g.table_name = v.relname and g.grantee <> g.grantor),
+       t.oid, tn.nspname
 from pg_depend d
 join pg_rewrite r on r.oid = d.objid
 join pg_class v on v.oid = r.ev_class
@@ -130,24 +131,21 @@ join pg_namespace vn on vn.oid = v.relnamespace
 join pg_class t on t.oid = d.refobjid
 join pg_namespace tn on tn.oid = t.relnamespace
 where d.classid = 'pg_rewrite'::regclass and d.refclassid = 'pg_class'::regclass and v.oid <> t.oid
-  and tn.nspname = any(%(published)s) and vn.nspname <> all(%(published)s)
-order by v.oid
+  and vn.nspname <> all(%(published)s)
 """
 
 
 def dependent_views(cur) -> list[tuple]:
-    """Every view outside the published schemas that reads them, directly or through another view."""
+    """Every view outside the published schemas that reads them, directly or through another view, in
+    creation order (a view on a view comes after it): (oid, schema, name, kind, definition, grants)."""
+    cur.execute(VIEW_EDGES_SQL, {"published": list(PUBLISHED)})
+    edges = cur.fetchall()
     found: dict[int, tuple] = {}
-    schemas = list(PUBLISHED)
     while True:
-        cur.execute(DEPENDENT_VIEWS_SQL, {"published": schemas})
-        new = [row for row in cur.fetchall() if row[0] not in found]
+        new = {e[0]: e[:6] for e in edges if e[0] not in found and (e[7] in PUBLISHED or e[6] in found)}
         if not new:
-            return sorted(found.values())
-        for row in new:
-            found[row[0]] = row
-        # views on those views: search again with their schemas counted as published
-        schemas = sorted(set(schemas) | {row[1] for row in new})
+            return [found[oid] for oid in sorted(found)]
+        found.update(new)
 
 
 def _recreate_views(cur, views: list[tuple]) -> None:
@@ -179,17 +177,23 @@ def publish_to_postgres(settings: Settings, pg: PostgresSettings | None = None) 
             cur = conn.cursor()
             for schema in PUBLISHED:
                 counts.update(copy_schema(source, schema, cur, f"{schema}__incoming"))
-        with conn:  # swap: one short transaction; DDL is transactional in PostgreSQL
-            cur = conn.cursor()
-            views = dependent_views(cur)  # analysts' views: dropped with the old schemas, then recreated
-            for schema in PUBLISHED:
-                cur.execute(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE')
-                cur.execute(f'ALTER SCHEMA "{schema}__incoming" RENAME TO "{schema}"')
-            _recreate_views(cur, views)
-            cur.execute(f'GRANT USAGE ON SCHEMA marts, public_marts TO "{pg.bi_role}"')
-            cur.execute(f'GRANT SELECT ON ALL TABLES IN SCHEMA marts, public_marts TO "{pg.bi_role}"')
-            cur.execute(f'GRANT USAGE ON SCHEMA public_marts TO "{pg.public_role}"')
-            cur.execute(f'GRANT SELECT ON ALL TABLES IN SCHEMA public_marts TO "{pg.public_role}"')
+        try:
+            with conn:  # swap: one short transaction; DDL is transactional in PostgreSQL
+                cur = conn.cursor()
+                views = dependent_views(cur)  # analysts' views: dropped with the old schemas, then recreated
+                for schema in PUBLISHED:
+                    cur.execute(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE')
+                    cur.execute(f'ALTER SCHEMA "{schema}__incoming" RENAME TO "{schema}"')
+                _recreate_views(cur, views)
+                cur.execute(f'GRANT USAGE ON SCHEMA marts, public_marts TO "{pg.bi_role}"')
+                cur.execute(f'GRANT SELECT ON ALL TABLES IN SCHEMA marts, public_marts TO "{pg.bi_role}"')
+                cur.execute(f'GRANT USAGE ON SCHEMA public_marts TO "{pg.public_role}"')
+                cur.execute(f'GRANT SELECT ON ALL TABLES IN SCHEMA public_marts TO "{pg.public_role}"')
+        except Exception:
+            with conn:  # the swap rolled back: the last good schemas stand; the loaded copies go
+                for schema in PUBLISHED:
+                    conn.cursor().execute(f'DROP SCHEMA IF EXISTS "{schema}__incoming" CASCADE')
+            raise
     finally:
         conn.close()
         source.close()
