@@ -97,11 +97,16 @@ def build_args(select: str | None = None, include_unit_tests: bool = False) -> l
 
 
 def _newest_source_mtime() -> float:
+    """Newest change to the project's SQL, YAML and seeds; dbt's own output (target/, logs/) is not
+    walked: it holds thousands of files and this runs before every run."""
     newest = 0.0
     for root in _SOURCES:
-        for path in root.rglob("*"):
-            if path.suffix in (".sql", ".yml", ".csv") and DBT_TARGET_DIR not in path.parents:
-                newest = max(newest, path.stat().st_mtime)
+        for folder, subfolders, files in os.walk(root):
+            if Path(folder) == DBT_PROJECT_DIR:
+                subfolders[:] = [d for d in subfolders if d not in ("target", "logs")]
+            for name in files:
+                if name.endswith((".sql", ".yml", ".csv")):
+                    newest = max(newest, os.stat(os.path.join(folder, name)).st_mtime)
     return newest
 
 

@@ -1,18 +1,21 @@
 """What dbt's Jinja context gives the project's SQL, stubbed so SQLFluff renders it without dbt or a
-database (`make lint`; .sqlfluff: library_path). Values are the project's defaults (dbt_project.yml)."""
+database (`make lint`; .sqlfluff: library_path). Vars are dbt_project.yml's, with each env_var's default."""
 
-VARS = {
-    "city_tz": "America/New_York",
-    "program": "heart",
-    "risk_screen": "cad_flags",
-    "risk_screen_priority_at_least": "",
-    "not_recorded": "",
-    "demo_mode": "true",
-    "concurrent_dispatch_minutes": 5,
-    "follow_up_window_hours": 48,
-    "staffing_target_share": 0.5,
-    "public_min_cell_size": 11,
-}
+import re
+from pathlib import Path
+
+import yaml
+
+_PROJECT = Path(__file__).resolve().parents[2] / "dbt_project.yml"
+_ENV_DEFAULT = re.compile(r"env_var\('[^']+',\s*'([^']*)'\)")
+
+
+def _default(value):
+    match = _ENV_DEFAULT.search(value) if isinstance(value, str) else None
+    return match.group(1) if match else value
+
+
+VARS = {name: _default(value) for name, value in yaml.safe_load(_PROJECT.read_text())["vars"].items()}
 
 
 def var(name, default=None):
