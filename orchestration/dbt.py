@@ -132,7 +132,9 @@ def run_folder(step: str, run_id: str) -> Path:
 def prune_run_folders(keep: int = KEEP_RUN_FOLDERS, runs_dir: Path = DBT_RUNS_DIR) -> None:
     """Keep the newest `keep` invocation folders: an hourly schedule must not fill the disk."""
     folders = sorted((p for p in runs_dir.glob("*") if p.is_dir()), key=lambda p: p.stat().st_mtime)
-    for old in folders[: max(len(folders) - keep, 0)]:
+    # before release 10, run folders sat directly in target/ as dbt_<step>-<ids>; they are never reused
+    legacy = [p for p in runs_dir.parent.glob("dbt_*-*") if p.is_dir()]
+    for old in folders[: max(len(folders) - keep, 0)] + legacy:
         shutil.rmtree(old, ignore_errors=True)
 
 

@@ -116,10 +116,14 @@ def test_dbt_run_folders_are_pruned_to_the_newest(tmp_path):
 
     from orchestration.dbt import prune_run_folders
 
+    runs = tmp_path / "target" / "runs"
     for n in range(14):
-        folder = tmp_path / f"dbt_core-run{n:02d}"
-        folder.mkdir()
+        folder = runs / f"dbt_core-run{n:02d}"
+        folder.mkdir(parents=True)
         (folder / "manifest.json").write_text("{}")
         os.utime(folder, (1_000_000 + n, 1_000_000 + n))
-    prune_run_folders(keep=10, runs_dir=tmp_path)
-    assert sorted(p.name for p in tmp_path.iterdir()) == [f"dbt_core-run{n:02d}" for n in range(4, 14)]
+    (tmp_path / "target" / "dbt_core-0a1b2c3-4d5e6f7").mkdir()  # the layout before run folders moved to runs/
+    (tmp_path / "target" / "manifest.json").write_text("{}")
+    prune_run_folders(keep=10, runs_dir=runs)
+    assert sorted(p.name for p in runs.iterdir()) == [f"dbt_core-run{n:02d}" for n in range(4, 14)]
+    assert sorted(p.name for p in (tmp_path / "target").iterdir()) == ["manifest.json", "runs"]

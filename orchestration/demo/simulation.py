@@ -210,7 +210,7 @@ class Simulation:
         self.beat_weights = [1.4 if b[1] in "12" else 0.8 for b in self.beats]
         types = sorted(CALL_TYPE_WEIGHTS)
         self.types = types
-        self.type_cum = list(_cumulative([CALL_TYPE_WEIGHTS[t] for t in types]))
+        self.type_cum = list(_cumulative([CALL_TYPE_WEIGHTS[now] for now in types]))
         # unit state
         self.intervals: dict[str, list[tuple[dt.datetime, dt.datetime]]] = defaultdict(list)
         self.shifts: dict[str, list[tuple[dt.datetime, dt.datetime]]] = defaultdict(list)
@@ -233,11 +233,11 @@ class Simulation:
         self.seq[kind] += 1
         return f"{prefix}{self.seq[kind]:0{width}d}"
 
-    def local(self, t: dt.datetime) -> dt.datetime:
-        return t.astimezone(self.tz)
+    def local(self, now: dt.datetime) -> dt.datetime:
+        return now.astimezone(self.tz)
 
-    def local_day(self, t: dt.datetime) -> dt.date:
-        return t.astimezone(self.tz).date()
+    def local_day(self, now: dt.datetime) -> dt.date:
+        return now.astimezone(self.tz).date()
 
     def minutes(self, lo: float, hi: float) -> dt.timedelta:
         return dt.timedelta(seconds=int(self.rng.uniform(lo, hi) * 60))
@@ -249,32 +249,34 @@ class Simulation:
     def pick(self, weights: dict[str, float]) -> str:
         return self.rng.choices(list(weights), weights=list(weights.values()))[0]
 
-    def in_hours(self, t: dt.datetime) -> bool:
-        lt = self.local(t)
+    def in_hours(self, now: dt.datetime) -> bool:
+        lt = self.local(now)
         window = self.rules.hours_on(lt.date())
         return window is not None and window[0] <= lt.time().replace(tzinfo=None) < window[1]
 
-    def on_shift(self, unit: str, t: dt.datetime) -> bool:
-        return any(s <= t < e for s, e in self.shifts[unit][-2:])
+    def on_shift(self, unit: str, now: dt.datetime) -> bool:
+        return any(s <= now < e for s, e in self.shifts[unit][-2:])
 
-    def busy(self, unit: str, t: dt.datetime) -> bool:
-        for d, c in reversed(self.intervals[unit]):
-            if d <= t:
-                return c > t
+    def busy(self, unit: str, now: dt.datetime) -> bool:
+        for dispatched_at, cleared_at in reversed(self.intervals[unit]):
+            if dispatched_at <= now:
+                return cleared_at > now
         return False
 
-    def available_by_definition(self, t: dt.datetime) -> bool:
+    def available_by_definition(self, now: dt.datetime) -> bool:
         return any(
-            self.on_shift(u, t) and not self.busy(u, t) for u, kind in self.unit_type.items() if kind in ("crt", "cor")
+            self.on_shift(u, now) and not self.busy(u, now)
+            for u, kind in self.unit_type.items()
+            if kind in ("crt", "cor")
         )
 
-    def free_units(self, t: dt.datetime, kinds: tuple[str, ...]) -> list[str]:
+    def free_units(self, now: dt.datetime, kinds: tuple[str, ...]) -> list[str]:
         """Units the dispatcher can send: on shift, with nothing assigned from now on."""
         out = []
         for u, kind in self.unit_type.items():
-            if kind in kinds and self.on_shift(u, t):
+            if kind in kinds and self.on_shift(u, now):
                 last = self.intervals[u][-1][1] if self.intervals[u] else None
-                if (last is None or last <= t) and self.reserved_until.get(u, t) <= t:
+                if (last is None or last <= now) and self.reserved_until.get(u, now) <= now:
                     out.append(u)
         return out
 
@@ -300,7 +302,7 @@ class Simulation:
                 )
 
     # ------------------------------------------------------------------------------- people
-    def person_for_encounter(self, t: dt.datetime) -> dict:
+    def person_for_encounter(self, now: dt.datetime) -> dict:
         if not self.people or self.rng.random() < 0.45:
             n = len(self.people) + 1
             weight = min(self.rng.paretovariate(1.3), 200.0)
@@ -317,14 +319,14 @@ class Simulation:
                 race_ethnicity=self.pick(
                     {"Black": 0.5, "White": 0.3, "Hispanic/Latino": 0.12, "Asian": 0.03, "Other": 0.05}
                 ),
-                updated_at=t,
+                updated_at=now,
             )
             self.people.append(p)
             self.people_cum.append((self.people_cum[-1] if self.people_cum else 0.0) + weight)
             return p
         i = bisect.bisect_left(self.people_cum, self.rng.random() * self.people_cum[-1])
         p = self.people[min(i, len(self.people) - 1)]
-        p = dict(p, updated_at=t)  # case management updates "last contact"; sometimes a new phone
+        p = dict(p, updated_at=now)  # case management updates "last contact"; sometimes a new phone
         if self.rng.random() < 0.05:
             p["phone"] = f"919-555-{self.rng.randrange(10000):04d}"
         self.people[min(i, len(self.people) - 1)] = p
@@ -341,12 +343,12 @@ class Simulation:
 
         events = []
         # Walk the real (UTC) hours of the local day: a 25-hour day gets 25 hours of calls, a 23-hour one 23.
-        t = day_start
-        while t < day_end:
-            hour_rate = rate * HOURLY[self.local(t).hour] / (sum(HOURLY) / 24)
+        now = day_start
+        while now < day_end:
+            hour_rate = rate * HOURLY[self.local(now).hour] / (sum(HOURLY) / 24)
             for _ in range(_poisson(self.rng, hour_rate)):
-                events.append((t + dt.timedelta(seconds=self.rng.randrange(3600)), "call"))
-            t += dt.timedelta(hours=1)
+                events.append((now + dt.timedelta(seconds=self.rng.randrange(3600)), "call"))
+            now += dt.timedelta(hours=1)
         window = self.rules.hours_on(day)
         if window:
             w_start = dt.datetime.combine(day, window[0], self.tz).astimezone(UTC)
@@ -358,66 +360,70 @@ class Simulation:
             at = day_start + dt.timedelta(seconds=self.rng.randrange(int((day_end - day_start).total_seconds())))
             self.add_arrest(None, at, "WARRANT")
         events.sort(key=lambda e: e[0])
-        for t, kind in events:
+        for now, kind in events:
             if kind == "call":
-                self.new_call_incident(t)
+                self.new_call_incident(now)
             elif kind == "referral":
                 self.new_incident(
-                    t,
+                    now,
                     "agency_referral",
                     self.rng.choice(["WELFARE", "HOMELESS", "MENTAL", "INTOX"]),
                     beat=self.rng.choice(sorted(self.rules.service_beats(day)) or self.beats),
                     screen_ok=True,
                 )
             elif kind == "outreach":
-                self.outreach(t, with_cad=True)
+                self.outreach(now, with_cad=True)
             else:
-                self.outreach(t, with_cad=False)
+                self.outreach(now, with_cad=False)
 
     # ------------------------------------------------------------------------------- incidents
-    def new_call_incident(self, t: dt.datetime) -> None:
+    def new_call_incident(self, now: dt.datetime) -> None:
         i = bisect.bisect_left(self.type_cum, self.rng.random() * self.type_cum[-1])
-        ctype = self.types[i]
-        origin = "self_initiated" if self.rng.random() < ON_VIEW_SHARE.get(ctype, 0.0) else "911_dispatch"
-        self.new_incident(t, origin, ctype)
+        call_type = self.types[i]
+        origin = "self_initiated" if self.rng.random() < ON_VIEW_SHARE.get(call_type, 0.0) else "911_dispatch"
+        self.new_incident(now, origin, call_type)
 
-    def new_incident(self, t, origin, ctype, beat=None, screen_ok=False) -> None:
+    def new_incident(self, now, origin, call_type, beat=None, screen_ok=False) -> None:
         rng = self.rng
-        day = self.local_day(t)
+        day = self.local_day(now)
         beat = beat or rng.choices(self.beats, weights=self.beat_weights)[0]
-        final_type = ctype
-        if ctype in RECLASSIFY and rng.random() < RECLASSIFY_RATE:
-            final_type = rng.choice(RECLASSIFY[ctype])
+        final_type = call_type
+        if call_type in RECLASSIFY and rng.random() < RECLASSIFY_RATE:
+            final_type = rng.choice(RECLASSIFY[call_type])
         # Risk screen flags known at intake: all three recorded, or none (not triaged).
         if screen_ok:
             flags = (False, False, False)
-        elif rng.random() < (0.04 if ctype in PROGRAM_TYPES else 0.10):
+        elif rng.random() < (0.04 if call_type in PROGRAM_TYPES else 0.10):
             flags = (None, None, None)
         else:
-            weapon_p = 0.05 if ctype in PROGRAM_TYPES else (0.3 if ctype in ARREST_RATE else 0.02)
-            flags = (rng.random() < weapon_p, rng.random() < 0.04, rng.random() < (0.12 if ctype == "INTOX" else 0.03))
+            weapon_p = 0.05 if call_type in PROGRAM_TYPES else (0.3 if call_type in ARREST_RATE else 0.02)
+            flags = (
+                rng.random() < weapon_p,
+                rng.random() < 0.04,
+                rng.random() < (0.12 if call_type == "INTOX" else 0.03),
+            )
         screen = None if flags[0] is None else not any(flags)
         eligible_types = self.rules.eligible_types(day)
         calltype_eligible = final_type in eligible_types
         in_area = beat in self.rules.service_beats(day)
-        in_hours = self.in_hours(t)
+        in_hours = self.in_hours(now)
         facts = Facts(
             origin,
             final_type,
-            self.local(t),
+            self.local(now),
             calltype_eligible,
             screen,
             in_area,
             in_hours,
-            field_unit_available=self.available_by_definition(t),
+            field_unit_available=self.available_by_definition(now),
         )
         inc = dict(
             incident_number=self.next_id("incident", f"{day:%y}-", 7),
-            received_at=t,
+            received_at=now,
             call_origin=origin,
-            initial_call_type=ctype,
+            initial_call_type=call_type,
             final_call_type=final_type,
-            priority=(2 if screen is False else 3 if ctype in PROGRAM_TYPES else rng.choice([1, 2, 2, 3, 3, 4])),
+            priority=(2 if screen is False else 3 if call_type in PROGRAM_TYPES else rng.choice([1, 2, 2, 3, 3, 4])),
             beat=beat,
             location_key=f"{beat}-{rng.randrange(1, 200):03d}",
             address=f"{rng.randrange(1, 40)}00 {rng.choice(STREETS)}",
@@ -429,32 +435,32 @@ class Simulation:
             _calls=[],
             _units=[],
         )
-        self.add_calls(inc, t, origin, ctype)
+        self.add_calls(inc, now, origin, call_type)
 
         # What the dispatcher does (decided on the initial call type, as in real life).
-        intake_program = ctype in eligible_types and screen is True and in_area and in_hours
+        intake_program = call_type in eligible_types and screen is True and in_area and in_hours
         if origin == "self_initiated":
-            self.police_response(inc, t, ctype, on_view=True)
+            self.police_response(inc, now, call_type, on_view=True)
         elif intake_program:
-            self.program_intake(inc, t, ctype, facts)
+            self.program_intake(inc, now, call_type, facts)
         elif (
-            ctype in eligible_types
+            call_type in eligible_types
             and screen is False
             and in_area
             and in_hours
             and rng.random() < 0.5
-            and self.free_units(t, ("cor",))
+            and self.free_units(now, ("cor",))
         ):
-            self.field_response(inc, t, self.free_units(t, ("cor",))[0], facts)
+            self.field_response(inc, now, self.free_units(now, ("cor",))[0], facts)
         elif rng.random() < (0.03 if calltype_eligible else 0.01):
-            self.cancel(inc, t, facts)
+            self.cancel(inc, now, facts)
         else:
-            self.agency_response(inc, t, ctype)
+            self.agency_response(inc, now, call_type)
         self.close(inc)
         self.incidents_by_day[day].append(inc)
         self.truth.incident(facts, inc)
 
-    def add_calls(self, inc, t, origin, ctype) -> None:
+    def add_calls(self, inc, now, origin, call_type) -> None:
         rng = self.rng
         if origin == "self_initiated":
             sources, n = ["radio"], 1
@@ -464,11 +470,11 @@ class Simulation:
             r = rng.random()
             n = 1 if r < 0.82 else 2 if r < 0.94 else rng.randint(3, 5)
             sources = [
-                "alarm" if ctype == "ALARM" else self.pick({"911": 0.8, "ten_digit": 0.18, "text": 0.02})
+                "alarm" if call_type == "ALARM" else self.pick({"911": 0.8, "ten_digit": 0.18, "text": 0.02})
                 for _ in range(n)
             ]
         for k in range(n):
-            at = t if k == 0 else t + self.minutes(0.2, 20)
+            at = now if k == 0 else now + self.minutes(0.2, 20)
             inc["_calls"].append(
                 dict(
                     call_id=self.next_id("call", "C", 9),
@@ -478,46 +484,46 @@ class Simulation:
                 )
             )
 
-    def program_intake(self, inc, t, ctype, facts: Facts) -> None:
+    def program_intake(self, inc, now, call_type, facts: Facts) -> None:
         rng = self.rng
         if rng.random() < 0.03:
-            return self.cancel(inc, t, facts)
-        if ctype in CCD_TYPES and rng.random() < 0.75:
-            ccd = self.free_units(t, ("ccd",))
+            return self.cancel(inc, now, facts)
+        if call_type in CCD_TYPES and rng.random() < 0.75:
+            ccd = self.free_units(now, ("ccd",))
             if ccd:
-                return self.phone_resolution(inc, t, ccd[0], facts)
-        free = self.free_units(t, ("crt", "cor"))  # co-response takes eligible calls when it is free
+                return self.phone_resolution(inc, now, ccd[0], facts)
+        free = self.free_units(now, ("crt", "cor"))  # co-response takes eligible calls when it is free
         if not free:
-            return self.agency_response(inc, t, ctype)
+            return self.agency_response(inc, now, call_type)
         r = rng.random()
         if r < 0.02:  # dispatcher sends police although a team was free: an unexplained forgone call
-            return self.agency_response(inc, t, ctype)
+            return self.agency_response(inc, now, call_type)
         if r < 0.05:  # the team declines
             unit = rng.choice(free)
-            d = t + self.minutes(0.5, 3)
+            d = now + self.minutes(0.5, 3)
             self.assign(inc, unit, self.unit_type[unit], d, None, None, d + self.minutes(1, 4), "declined")
             facts.declined = True
-            return self.agency_response(inc, d + self.minutes(4, 6), ctype)
-        self.field_response(inc, t, rng.choice(free), facts)
+            return self.agency_response(inc, d + self.minutes(4, 6), call_type)
+        self.field_response(inc, now, rng.choice(free), facts)
 
-    def cancel(self, inc, t, facts: Facts) -> None:
+    def cancel(self, inc, now, facts: Facts) -> None:
         facts.cancelled = True
         inc["disposition_code"] = "CANCELLED"
-        inc["closed_at"] = t + self.minutes(2, 10)
+        inc["closed_at"] = now + self.minutes(2, 10)
 
-    def phone_resolution(self, inc, t, unit, facts: Facts) -> None:
-        d = t + self.minutes(0.5, 2)
+    def phone_resolution(self, inc, now, unit, facts: Facts) -> None:
+        d = now + self.minutes(0.5, 2)
         c = d + self.minutes(10, 40)
         self.assign(inc, unit, "ccd", d, None, None, c, "completed")
         facts.served = facts.phone_resolved = True
         self.encounter(inc, "ccd", "phone_resolved", d, c, self.pick(OUTCOMES_PHONE), in_person=False)
         inc["disposition_code"] = "PROGRAM"
 
-    def field_response(self, inc, t, unit, facts: Facts) -> None:
+    def field_response(self, inc, now, unit, facts: Facts) -> None:
         rng = self.rng
         kind = self.unit_type[unit]
         outcome = self.pick(OUTCOMES_FIELD)
-        d = t + self.minutes(0.5, 3)
+        d = now + self.minutes(0.5, 3)
         er = d + self.minutes(0, 1.5)
         arrive = er + dt.timedelta(seconds=int(60 * min(3 + rng.expovariate(1 / 5.0), 30)))
         transported = None
@@ -549,7 +555,7 @@ class Simulation:
         inc["disposition_code"] = "PROGRAM"
         if kind == "crt" and facts.final_type in ("TRESPASS", "DISTVERB") and arrive and rng.random() < 0.15:
             # concurrent police dispatch: police sent at intake alongside the team
-            pd = t + self.minutes(0.5, 1.0)
+            pd = now + self.minutes(0.5, 1.0)
             self.police_unit(inc, pd, min(arrive, pd + self.minutes(3, 10)), c)
         enc = self.encounter(
             inc,
@@ -583,36 +589,36 @@ class Simulation:
         if outcome == "handed_to_police" and rng.random() < 0.1 and arrive:
             self.add_arrest(inc, c, facts.final_type)
 
-    def outreach(self, t, with_cad: bool) -> None:
-        free = self.free_units(t, ("crt",))
+    def outreach(self, now, with_cad: bool) -> None:
+        free = self.free_units(now, ("crt",))
         if not free:
             return  # no one free to do outreach: it never happens
         unit = self.rng.choice(free)
-        c = t + self.minutes(15, 45)
+        c = now + self.minutes(15, 45)
         outcome = self.pick(OUTCOMES_OUTREACH)
         if not with_cad:
-            self.encounter(None, "crt", "self_initiated", t, c, outcome, in_person=True)
+            self.encounter(None, "crt", "self_initiated", now, c, outcome, in_person=True)
             self.reserved_until[unit] = c
             return
-        day = self.local_day(t)
-        ctype = self.rng.choice(["HOMELESS", "WELFARE"])
+        day = self.local_day(now)
+        call_type = self.rng.choice(["HOMELESS", "WELFARE"])
         facts = Facts(
             "self_initiated",
-            ctype,
-            self.local(t),
-            ctype in self.rules.eligible_types(day),
+            call_type,
+            self.local(now),
+            call_type in self.rules.eligible_types(day),
             screen=True,
             in_area=True,
-            in_hours=self.in_hours(t),
-            field_unit_available=self.available_by_definition(t),
+            in_hours=self.in_hours(now),
+            field_unit_available=self.available_by_definition(now),
         )
         beat = self.rng.choice(sorted(self.rules.service_beats(day)))
         inc = dict(
             incident_number=self.next_id("incident", f"{day:%y}-", 7),
-            received_at=t,
+            received_at=now,
             call_origin="self_initiated",
-            initial_call_type=ctype,
-            final_call_type=ctype,
+            initial_call_type=call_type,
+            final_call_type=call_type,
             priority=4,
             beat=beat,
             location_key=f"{beat}-{self.rng.randrange(1, 200):03d}",
@@ -625,21 +631,21 @@ class Simulation:
             _calls=[],
             _units=[],
         )
-        self.add_calls(inc, t, "self_initiated", ctype)
+        self.add_calls(inc, now, "self_initiated", call_type)
         transported = c - self.minutes(5, 10) if outcome == "transported_community" else None
-        self.assign(inc, unit, "crt", t, t, t, c, "completed", transported)
+        self.assign(inc, unit, "crt", now, now, now, c, "completed", transported)
         facts.served = True
-        self.encounter(inc, "crt", "self_initiated", t, c, outcome, in_person=True, transported=transported)
+        self.encounter(inc, "crt", "self_initiated", now, c, outcome, in_person=True, transported=transported)
         self.close(inc)
         self.incidents_by_day[day].append(inc)
         self.truth.incident(facts, inc)
 
     # ------------------------------------------------------------------------------- police/fire/ems
-    def agency_response(self, inc, t, ctype) -> None:
+    def agency_response(self, inc, now, call_type) -> None:
         rng = self.rng
-        if ctype == "FIRE":
+        if call_type == "FIRE":
             for _ in range(rng.randint(2, 3)):
-                d = t + self.minutes(0.5, 2)
+                d = now + self.minutes(0.5, 2)
                 self.assign(
                     inc,
                     self.next_id("fire_unit", "E", 3),
@@ -651,8 +657,8 @@ class Simulation:
                     "completed",
                 )
             return self.set_disposition(inc, "FIRE")
-        if ctype == "MEDICAL":
-            d = t + self.minutes(0.5, 2)
+        if call_type == "MEDICAL":
+            d = now + self.minutes(0.5, 2)
             arr = d + self.minutes(5, 12)
             tr = arr + self.minutes(10, 25) if rng.random() < 0.6 else None
             self.assign(
@@ -678,29 +684,29 @@ class Simulation:
                     "completed",
                 )
             return self.set_disposition(inc, "EMS")
-        self.police_response(inc, t, ctype, on_view=False)
+        self.police_response(inc, now, call_type, on_view=False)
 
-    def police_response(self, inc, t, ctype, on_view: bool) -> None:
+    def police_response(self, inc, now, call_type, on_view: bool) -> None:
         rng = self.rng
-        eligible_kind = ctype in PROGRAM_TYPES
+        eligible_kind = call_type in PROGRAM_TYPES
         n = (
             1
-            if on_view and ctype == "TRAFFIC"
+            if on_view and call_type == "TRAFFIC"
             else self.pick({"1": 0.45, "2": 0.40, "3": 0.15})
             if eligible_kind
             else self.pick({"1": 0.5, "2": 0.35, "3": 0.15})
         )
         priority = inc["priority"] or 3
         delay = {1: (0.5, 3), 2: (2, 8), 3: (4, 20), 4: (10, 45)}.get(priority, (10, 45))
-        last_clear = t
+        last_clear = now
         for k in range(int(n)):
-            d = t if on_view and k == 0 else t + self.minutes(*delay) + self.minutes(0, 3) * k
+            d = now if on_view and k == 0 else now + self.minutes(*delay) + self.minutes(0, 3) * k
             arr = d if on_view and k == 0 else d + self.minutes(4, 15)
             c = arr + self.minutes(15, 75)
             self.police_unit(inc, d, arr if rng.random() > 0.03 else None, c)
             last_clear = max(last_clear, c)
-        if ctype == "ACCIDENT" and rng.random() < 0.4:
-            d = t + self.minutes(1, 3)
+        if call_type == "ACCIDENT" and rng.random() < 0.4:
+            d = now + self.minutes(1, 3)
             arr = d + self.minutes(5, 12)
             tr = arr + self.minutes(10, 20) if rng.random() < 0.5 else None
             self.assign(
@@ -715,24 +721,25 @@ class Simulation:
                 tr,
             )
         elif eligible_kind and rng.random() < 0.04:  # EMS takes the person to hospital
-            d = t + self.minutes(5, 20)
+            d = now + self.minutes(5, 20)
             arr = d + self.minutes(5, 12)
             tr = arr + self.minutes(10, 20)
             self.assign(
                 inc, self.next_id("ems_unit", "M", 3), "ems", d, d, arr, tr + self.minutes(10, 30), "completed", tr
             )
-        rate = 0.03 if eligible_kind else ARREST_RATE.get(ctype, 0.01)
+        rate = 0.03 if eligible_kind else ARREST_RATE.get(call_type, 0.01)
         arrested = rng.random() < rate
         if arrested:
-            self.add_arrest(inc, t + self.minutes(10, 50), ctype)
+            self.add_arrest(inc, now + self.minutes(10, 50), call_type)
             if rng.random() < 0.1:
-                self.add_arrest(inc, t + self.minutes(10, 50), ctype)
+                self.add_arrest(inc, now + self.minutes(10, 50), call_type)
         self.set_disposition(inc, "ARREST" if arrested else rng.choice(["REPORT", "ADVISED", "GOA", "NO_ACTION"]))
 
-    def police_unit(self, inc, d, arr, c) -> None:
+    def police_unit(self, inc, dispatched_at, arrived_at, cleared_at) -> None:
         self.police_pool = self.police_pool % 180 + 1
+        en_route_at = dispatched_at + self.minutes(0, 1) if arrived_at else None
         self.assign(
-            inc, f"P{self.police_pool:03d}", "police", d, d + self.minutes(0, 1) if arr else None, arr, c, "completed"
+            inc, f"P{self.police_pool:03d}", "police", dispatched_at, en_route_at, arrived_at, cleared_at, "completed"
         )
 
     def set_disposition(self, inc, code: str) -> None:
@@ -780,8 +787,8 @@ class Simulation:
         if inc["disposition_code"] is None:
             inc["disposition_code"] = "NO_ACTION"
 
-    def add_arrest(self, inc, at, ctype) -> None:
-        level = "felony" if ctype in FELONY_TYPES else self.pick({"misdemeanor": 0.7, "ordinance": 0.3})
+    def add_arrest(self, inc, at, call_type) -> None:
+        level = "felony" if call_type in FELONY_TYPES else self.pick({"misdemeanor": 0.7, "ordinance": 0.3})
         rec = dict(
             arrest_id=self.next_id("arrest", "R", 8),
             incident_number=inc["incident_number"] if inc else None,

@@ -43,17 +43,17 @@ def share(numerator: int, denominator: int) -> dict:
     return dict(numerator=numerator, denominator=denominator, value=numerator / denominator if denominator else None)
 
 
-def not_served_reason(f, constrained: bool = True) -> str:
+def not_served_reason(facts, constrained: bool = True) -> str:
     """First applicable reason, in the order of docs/metrics.md."""
-    if constrained and not f.in_hours:
+    if constrained and not facts.in_hours:
         return "outside_hours"
-    if constrained and not f.in_area:
+    if constrained and not facts.in_area:
         return "outside_area"
-    if not f.field_unit_available:
+    if not facts.field_unit_available:
         return "no_unit_available"
-    if f.declined:
+    if facts.declined:
         return "declined_by_team"
-    if f.cancelled:
+    if facts.cancelled:
         return "cancelled"
     return "unknown"
 
@@ -82,47 +82,47 @@ class Truth:
         self.encounter_people: list[tuple[str, dt.date]] = []
 
     # ------------------------------------------------------------------------------------- incidents
-    def incident(self, f, inc: dict) -> None:
+    def incident(self, facts, inc: dict) -> None:
         c = self.c
         units = inc["_units"]
         program = [u for u in units if u["unit_type"] in PROGRAM_UNITS and u["unit_disposition"] != "declined"]
         police = [u for u in units if u["unit_type"] == "police"]
         served = bool(program)
-        assert served == f.served, inc["incident_number"]
-        origin = "phone_resolved" if f.phone_resolved else f.origin
-        program_eligible = f.calltype_eligible and f.screen is True
-        month = f.local_received.strftime("%Y-%m")
+        assert served == facts.served, inc["incident_number"]
+        origin = "phone_resolved" if facts.phone_resolved else facts.origin
+        program_eligible = facts.calltype_eligible and facts.screen is True
+        month = facts.local_received.strftime("%Y-%m")
 
         c["incidents"] += 1
         c["calls"] += len(inc["_calls"])
         c["multi_call_incidents"] += len(inc["_calls"]) > 1
         self.by_origin[origin] += 1
-        self.by_local_date[f.local_received.date().isoformat()] += 1
-        c["calltype_eligible"] += f.calltype_eligible
-        c["screen_eligible"] += f.screen is True
-        c["screen_failed"] += f.screen is False
-        c["not_triaged"] += f.screen is None
-        c["calltype_eligible_not_triaged"] += f.calltype_eligible and f.screen is None
+        self.by_local_date[facts.local_received.date().isoformat()] += 1
+        c["calltype_eligible"] += facts.calltype_eligible
+        c["screen_eligible"] += facts.screen is True
+        c["screen_failed"] += facts.screen is False
+        c["not_triaged"] += facts.screen is None
+        c["calltype_eligible_not_triaged"] += facts.calltype_eligible and facts.screen is None
         c["program_eligible"] += program_eligible
         c["served"] += served
         self.by_month[month]["incidents"] += 1
         if program_eligible:
-            c["eligible_in_service_area"] += f.in_area
-            c["eligible_in_service_hours"] += f.in_hours
+            c["eligible_in_service_area"] += facts.in_area
+            c["eligible_in_service_hours"] += facts.in_hours
             c["served_eligible"] += served
             self.by_month[month]["program_eligible"] += 1
             self.by_month[month]["served_eligible"] += served
             if not served:
-                reason = not_served_reason(f)
+                reason = not_served_reason(facts)
                 self.reasons[reason] += 1
-                self.reasons_unconstrained[not_served_reason(f, constrained=False)] += 1
+                self.reasons_unconstrained[not_served_reason(facts, constrained=False)] += 1
                 self.by_month[month]["forgone"] += 1
-                self.forgone_by_dow_hour[f"{f.local_received.isoweekday()}-{f.local_received.hour:02d}"] += 1
+                self.forgone_by_dow_hour[f"{facts.local_received.isoweekday()}-{facts.local_received.hour:02d}"] += 1
                 self.forgone_by_beat[inc["beat"]] += 1
 
         # Response time, 911-dispatched incidents only: the first non-declined program field unit,
         # dispatch to its arrival; police: first police dispatch to first police arrival.
-        if served and f.origin == "911_dispatch":
+        if served and facts.origin == "911_dispatch":
             field = sorted((u for u in program if u["unit_type"] in FIELD_UNITS), key=lambda u: u["dispatched_at"])
             if field:
                 first = field[0]
@@ -150,14 +150,14 @@ class Truth:
                 c["served_with_follow_up_48h"] += bool(fus) and min(fus) - e["ended_at"] <= FOLLOW_UP_WINDOW
 
         # Comparative groups and police time: program-eligible 911-dispatched incidents.
-        if program_eligible and f.origin == "911_dispatch" and not f.phone_resolved:
+        if program_eligible and facts.origin == "911_dispatch" and not facts.phone_resolved:
             group = "served" if served else ("police_handled" if police else None)
             if group:
                 g = self.groups[group]
                 g["incidents"] += 1
                 g["arrests"] += len(inc.get("_arrests", []))
                 g["transported_incidents"] += any(u["transported_at"] for u in units)
-                stratum = self.strata[(group, f.final_type, f.local_received.hour // 6)]
+                stratum = self.strata[(group, facts.final_type, facts.local_received.hour // 6)]
                 stratum["incidents"] += 1
                 stratum["arrests"] += len(inc.get("_arrests", []))
                 stratum["transported_incidents"] += any(u["transported_at"] for u in units)
@@ -166,9 +166,9 @@ class Truth:
                 self.police_hours += [_minutes(u["dispatched_at"], u["cleared_at"]) / 60 for u in police]
             if group == "served":
                 c["served_eligible_911"] += 1
-        if program_eligible and f.origin == "911_dispatch" and f.phone_resolved:
+        if program_eligible and facts.origin == "911_dispatch" and facts.phone_resolved:
             c["served_eligible_phone_resolved"] += 1
-        if f.origin == "911_dispatch":
+        if facts.origin == "911_dispatch":
             police_arrivals = [u["arrived_at"] for u in police if u["arrived_at"]]
             if program_eligible and not served and police:
                 if police_arrivals:
@@ -195,7 +195,8 @@ class Truth:
     def standardized(self, group: str) -> dict:
         """Direct standardization to the combined mix of both groups, over call type x hour-band strata
         where both groups have incidents (per 100 incidents)."""
-        cells = {(t, b) for (_, t, b) in self.strata}
+        # sorted: a set's order follows the string hash seed, and the sum's last bit with it
+        cells = sorted({(call_type, hour_band) for (_, call_type, hour_band) in self.strata})
         common = [
             c
             for c in cells

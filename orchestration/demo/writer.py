@@ -120,31 +120,31 @@ class DropWriter:
         return text.encode("utf-8")
 
 
-def as_of_incident(inc: dict, t: dt.datetime) -> tuple[dict, list[dict], list[dict]]:
+def as_of_incident(inc: dict, now: dt.datetime) -> tuple[dict, list[dict], list[dict]]:
     """An incident, its calls and its unit assignments as the CAD replicate showed them at time t."""
-    closed = inc["closed_at"] is not None and inc["closed_at"] <= t
+    closed = inc["closed_at"] is not None and inc["closed_at"] <= now
     head = dict(
         inc,
         closed_at=inc["closed_at"] if closed else None,
         disposition_code=inc["disposition_code"] if closed else None,
         final_call_type=inc["final_call_type"] if closed else None,
     )
-    calls = [c for c in inc["_calls"] if c["call_received_at"] <= t]
+    calls = [c for c in inc["_calls"] if c["call_received_at"] <= now]
     units = []
     for u in inc["_units"]:
-        if u["dispatched_at"] > t:
+        if u["dispatched_at"] > now:
             continue
-        u = {k: (v if not isinstance(v, dt.datetime) or v <= t else None) for k, v in u.items()}
+        u = {k: (v if not isinstance(v, dt.datetime) or v <= now else None) for k, v in u.items()}
         if u["cleared_at"] is None:
             u["unit_disposition"] = None
         units.append(u)
     return head, calls, units
 
 
-def as_of_encounter(enc: dict, t: dt.datetime) -> dict:
+def as_of_encounter(enc: dict, now: dt.datetime) -> dict:
     """An encounter as the case-management export showed it at time t (outcome only once the case is closed)."""
-    closed = enc["_closed_at"] <= t
-    out = {k: (v if not isinstance(v, dt.datetime) or v <= t else None) for k, v in enc.items()}
+    closed = enc["_closed_at"] <= now
+    out = {k: (v if not isinstance(v, dt.datetime) or v <= now else None) for k, v in enc.items()}
     if out["police_backup_requested_at"] is None:
         out["police_backup_reason"] = None
     if out["ems_requested_at"] is None:
