@@ -5,8 +5,12 @@ quality checks and publishing (from the run's own step events).
     .venv/bin/python bench/bench_main_job.py --years 1
 
 Each size runs in its own process on a fresh warehouse (demo drops are generated first if the folder
-is empty; generation is not part of the main job). Targets (issue 4): one city-year end to end under
-3 minutes; the checks add under 20% to the dbt build time.
+is empty; generation is not part of the main job). After the full run, the same job runs again with
+nothing new (the hourly schedule's usual case: landing only, the rest skipped). Then landing is measured
+against its bare-DuckDB lower bound on the same drops (bench/bench_landing.py).
+Targets: one city-year end to end under 3 minutes; the checks add under 20% to the dbt build time
+(issue 4); a run with nothing new under 10 s at ten city-years; landing at most 1.5x the lower bound's
+CPU (issue 11).
 """
 
 from __future__ import annotations
@@ -19,6 +23,8 @@ import time
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(REPO / "bench"))
+import bench_landing  # noqa: E402  (a sibling script)
 
 CHILD = """
 import json, os, resource, sys, time
@@ -57,7 +63,14 @@ for step, (a, b) in spans.items():
     if a and b:
         out[phase(step)] += b - a
 peak = max(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss, resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)
-print(json.dumps(dict(wall_seconds=wall, peak_mb=peak / 1024, steps=len(spans), **out)))
+# the hourly run that finds nothing new: landing only, everything after it skipped
+started = time.monotonic()
+idle = run_job(load_settings(), "main_job")
+idle_wall = time.monotonic() - started
+idle_steps = sorted({{e.step_key for e in idle.all_events if e.event_type_value == "STEP_SUCCESS"}})
+if not idle.success or idle_steps != ["land_extract_drops"]:
+    raise SystemExit(f"the run with nothing new did more than land: {{idle_steps}}")
+print(json.dumps(dict(wall_seconds=wall, peak_mb=peak / 1024, steps=len(spans), no_op_seconds=idle_wall, **out)))
 """
 
 
@@ -76,12 +89,19 @@ def main() -> None:
         r = json.loads(proc.stdout.strip().splitlines()[-1])
         r["city_years"] = years
         r["checks_share_of_dbt"] = r["checks"] / r["dbt"] if r["dbt"] else None
+        landing = bench_landing.measure(years, args.out)  # same drops: landing against bare DuckDB
+        r["landing_cpu_seconds"] = landing["landing"]["cpu_seconds"]
+        r["landing_peak_mb"] = landing["landing"]["peak_mb"]
+        r["lower_bound_cpu_seconds"] = landing["lower_bound"]["cpu_seconds"]
+        r["landing_cpu_ratio"] = landing["cpu_ratio"]
         rows.append(r)
         print(
             f"{years:>3} city-year(s): end to end {r['wall_seconds']:6.1f} s "
             f"(landing {r['landing']:.1f}, dbt {r['dbt']:.1f}, "
             f"checks {r['checks']:.1f} = {r['checks_share_of_dbt']:.0%} of dbt, publish {r['publish']:.1f}); "
-            f"peak {r['peak_mb']:.0f} MB",
+            f"peak {r['peak_mb']:.0f} MB; run with nothing new {r['no_op_seconds']:.1f} s\n"
+            f"      landing {r['landing_cpu_seconds']:.1f} s CPU ({r['landing_peak_mb']:.0f} MB peak) vs bare DuckDB "
+            f"{r['lower_bound_cpu_seconds']:.1f} s CPU = {r['landing_cpu_ratio']:.2f}x",
             flush=True,
         )
     dest = REPO / "bench" / "results"

@@ -152,16 +152,34 @@ def _demo(args, settings: Settings, run_id: str) -> int:
 
 @locked
 def cmd_land(args, settings: Settings, run_id: str) -> int:
-    return _run_main_job(settings, run_id)
+    return _run_main_job(settings, run_id, rebuild=args.rebuild)
 
 
-def _run_main_job(settings: Settings, run_id: str) -> int:
+def published_in(result) -> bool:
+    """Whether a main-job run published (it does not when nothing was new)."""
+    return any(
+        event.event_type_value == "ASSET_MATERIALIZATION" and event.asset_key.path == ["serving", "published_marts"]
+        for event in result.all_events
+    )
+
+
+def _run_main_job(settings: Settings, run_id: str, rebuild: bool = False) -> int:
     from orchestration.land.loader import warehouse_summary
 
     print(f"== main job (Dagster): land {settings.landing_dir} -> quality gate -> dbt build -> quality gate -> publish")
     job_name = "main_job"
     started = time.monotonic()
-    result = run_job(settings, job_name, run_id=run_id)
+    config = {"ops": {"land_extract_drops": {"config": {"rebuild": True}}}} if rebuild else None
+    result = run_job(settings, job_name, run_config=config, run_id=run_id)
+    seconds = time.monotonic() - started
+    if result.success and not published_in(result):
+        print(
+            f"\nNothing new: no file landed and the rules are those the current release was built from, so dbt, "
+            f"the quality gates and publishing were skipped.\nThe serving copy is unchanged: {settings.serving_path}"
+            f"\n(`python -m orchestration land --rebuild` builds and publishes anyway.)"
+        )
+        print(f"\n{job_name} succeeded in {seconds:.1f} s (run {result.run_id}; history: {settings.dagster_home})")
+        return 0
     if settings.warehouse_path.exists():
         print(f"\n{warehouse_summary(settings.warehouse_path)}")
     seconds = time.monotonic() - started
@@ -328,7 +346,8 @@ def main(argv: list[str] | None = None) -> int:
     )
     demo.add_argument("--format", choices=("csv", "parquet"), default="csv")
     demo.add_argument("--inject", action="store_true", help="plant bad input too (the run then fails on purpose)")
-    sub.add_parser("land", help="run the main job on the landing folder as it is (what the schedule does)")
+    land = sub.add_parser("land", help="run the main job on the landing folder as it is (what the schedule does)")
+    land.add_argument("--rebuild", action="store_true", help="build, check and publish even when nothing new landed")
     sub.add_parser("dev", help="start the Dagster UI (dagster dev) on the project's instance")
     sub.add_parser("status", help="show what the warehouse holds")
     sub.add_parser("prepare", help="parse the dbt project (the Dagster definitions load its manifest)")

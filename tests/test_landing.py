@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import shutil
+import time
 
 import duckdb
 import pytest
@@ -104,6 +105,37 @@ def test_landing_twice_changes_nothing(small_city, tmp_path):
     assert not report.landed and len(report.skipped) == len(small_city["report"].landed)
     assert table_digest(warehouse) == before
     assert sql(warehouse, "SELECT count(*) FROM land.file_ledger")[0][0] == len(small_city["report"].landed)
+
+
+def test_an_unchanged_file_is_not_read_again_and_an_edited_one_always_is(tmp_path, monkeypatch):
+    """A run with nothing new must not re-read every file ever landed; a file edited in place is read
+    again even when its size and modification time were put back as they were."""
+    import os
+    from pathlib import Path
+
+    landing = tmp_path / "landing"
+    (landing / "2024-01-01").mkdir(parents=True)
+    path = landing / "2024-01-01" / "cm_referrals_20240101.csv"
+    header = ",".join(CONTRACT.extracts["cm_referrals"].column_names)
+    path.write_text(f"{header}\nR1,E1,food,2024-01-01T10:00:00-05:00\n")
+    time.sleep(2.1)  # a file changed within two seconds is always read again (the clock ticks coarsely)
+    warehouse = tmp_path / "w.duckdb"
+    assert len(land(landing, warehouse, TZ, progress=quiet).landed) == 1
+
+    reads = []
+    real_read_bytes = Path.read_bytes
+    monkeypatch.setattr(Path, "read_bytes", lambda self: reads.append(self.name) or real_read_bytes(self))
+    again = land(landing, warehouse, TZ, progress=quiet)
+    assert not again.landed and again.skipped == ["2024-01-01/cm_referrals_20240101.csv"] and reads == []
+
+    before = path.stat()
+    path.write_text(f"{header}\nR1,E2,food,2024-01-01T10:00:00-05:00\n")  # same size, new content
+    os.utime(path, ns=(before.st_atime_ns, before.st_mtime_ns))  # as a copy keeping times would leave it
+    assert path.stat().st_size == before.st_size and path.stat().st_mtime_ns == before.st_mtime_ns
+    time.sleep(2.1)
+    edited = land(landing, warehouse, TZ, progress=quiet)
+    assert len(edited.landed) == 1 and reads == ["cm_referrals_20240101.csv"]
+    assert sql(warehouse, "SELECT encounter_id FROM raw.cm_referrals") == [("E2",)]
 
 
 def test_drop_order_does_not_matter(small_city, tmp_path):

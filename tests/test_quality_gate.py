@@ -204,11 +204,68 @@ def test_an_incident_level_check_blocks_the_metric_marts(published, monkeypatch)
     assert serving_fingerprint(settings) == before
 
 
+REBUILD = {"ops": {"land_extract_drops": {"config": {"rebuild": True}}}}
+
+
+def test_a_run_with_nothing_new_skips_building_and_publishing(published, monkeypatch):
+    """The hourly schedule mostly finds nothing new: then dbt, the gates and publishing are skipped, the
+    serving copy stays byte for byte, and the run says why. A changed setting, a new file or `rebuild`
+    builds again."""
+    from orchestration.__main__ import published_in
+
+    settings, _ = published
+    before = serving_fingerprint(settings)
+    idle = run_job(settings, "main_job")
+    assert idle.success, failed_checks(idle)
+    assert executed_steps(idle) == {"land_extract_drops"} and not published_in(idle)
+    assert (
+        "nothing new since the release published at"
+        in check_results(idle)["raw/cad_incidents:landed_cleanly"].description
+    )
+    assert serving_fingerprint(settings) == before
+
+    monkeypatch.setenv("ALT911_MAX_UNKNOWN_REASON_SHARE", "0.2")  # a threshold is a rule: build and judge again
+    changed = run_job(load_settings(), "main_job")
+    assert changed.success and published_in(changed) and {"dbt_core", "dbt_metrics"} <= executed_steps(changed)
+    assert serving_fingerprint(settings) != before
+    settled = serving_fingerprint(settings)
+    assert executed_steps(run_job(load_settings(), "main_job")) == {"land_extract_drops"}
+
+    forced = run_job(load_settings(), "main_job", run_config=REBUILD)
+    assert forced.success and published_in(forced) and serving_fingerprint(settings) != settled
+
+    # a late re-send of one incident: landed, built and published
+    late = settings.landing_dir / "2024-03-01"
+    late.mkdir()
+    first_drop = sorted(settings.landing_dir.glob("2024-01-*/cad_incidents_*.csv"))[0]
+    lines = first_drop.read_text(encoding="utf-8-sig").splitlines(keepends=True)
+    (late / "cad_incidents_20240301.csv").write_text(lines[0] + lines[1], encoding="utf-8")
+    resent = run_job(load_settings(), "main_job")
+    assert resent.success and published_in(resent), failed_checks(resent)
+
+
+def test_the_rules_fingerprint_follows_the_city_folder(tmp_path, monkeypatch):
+    import shutil
+
+    from orchestration.build_state import rules_fingerprint
+    from orchestration.settings import DEMO_CITY_DIR
+
+    city = tmp_path / "city"
+    shutil.copytree(DEMO_CITY_DIR, city)
+    monkeypatch.setenv("ALT911_DATA_DIR", str(tmp_path / "data"))
+    monkeypatch.setenv("ALT911_CITY_DIR", str(city))
+    first = rules_fingerprint(load_settings())
+    assert rules_fingerprint(load_settings()) == first
+    rule = sorted((city / "rules").glob("*.csv"))[0]
+    rule.write_text(rule.read_text() + "\n")
+    assert rules_fingerprint(load_settings()) != first
+
+
 def test_a_reader_holding_the_serving_file_does_not_break_a_run(published):
     settings, _ = published
     reader = duckdb.connect(str(settings.serving_path), read_only=True)
     old_rows = reader.execute("select count(*) from marts.fct_incidents").fetchone()[0]
-    result = run_job(settings, "main_job")  # nothing new to land; rebuilds and republishes
+    result = run_job(settings, "main_job", run_config=REBUILD)  # nothing new to land; rebuilds and republishes
     assert result.success, failed_checks(result)
     assert reader.execute("select count(*) from marts.fct_incidents").fetchone()[0] == old_rows  # still readable
     reader.close()

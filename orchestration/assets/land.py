@@ -5,15 +5,21 @@ rejected file is judged again every run until it is fixed or removed; an unknown
 every table's check), and quarantined rows stay under the city's share among all files landed since the
 last publish. The check judges that state, not one landing: a rerun with nothing new fails as the
 last run did, until the data changes or a person raises the limit in city.yml. A failure stops
-everything downstream; the good files are kept and the next run only lands what is new or fixed."""
+everything downstream; the good files are kept and the next run only lands what is new or fixed.
+
+When nothing new landed and the data and rules are those the current release was built from
+(orchestration/build_state.py), the raw tables are not materialized, so dbt, the quality gates and
+publishing are skipped: the run succeeds, says so, and the serving copy stays as it is."""
 
 import datetime as dt
 import json
 from collections import defaultdict
 
 import dagster as dg
+from pydantic import Field
 
 from orchestration.assets.resources import Warehouse
+from orchestration.build_state import unchanged_since_publish
 from orchestration.contract import load_contract
 from orchestration.land.loader import land, quarantine_since
 from orchestration.land.validate import RowRules
@@ -34,6 +40,14 @@ def raw_asset_key(extract: str) -> dg.AssetKey:
     return dg.AssetKey(["raw", extract])
 
 
+class LandingConfig(dg.Config):
+    rebuild: bool = Field(
+        default=False,
+        description="Build, check and publish even when nothing new landed (after a manual change to the "
+        "warehouse, or to be sure). `python -m orchestration land --rebuild` sets it.",
+    )
+
+
 @dg.multi_asset(
     name="land_extract_drops",
     specs=[
@@ -43,6 +57,7 @@ def raw_asset_key(extract: str) -> dg.AssetKey:
             description=f"{e.description} (source: {e.system}; key: {', '.join(e.key)})",
             kinds={"duckdb"},
             metadata={"contract": "docs/extract-contract.md"},
+            skippable=True,  # not materialized when nothing is new: everything downstream is skipped
         )
         for e in CONTRACT.extracts.values()
     ],
@@ -57,7 +72,7 @@ def raw_asset_key(extract: str) -> dg.AssetKey:
     ],
     can_subset=False,
 )
-def land_extract_drops(context: dg.AssetExecutionContext, warehouse: Warehouse):
+def land_extract_drops(context: dg.AssetExecutionContext, config: LandingConfig, warehouse: Warehouse):
     """Land every new file under the landing folder into raw.<extract>, with ledger and quarantine."""
     settings = warehouse.settings
     report = land(
@@ -74,6 +89,20 @@ def land_extract_drops(context: dg.AssetExecutionContext, warehouse: Warehouse):
             f"{len(report.waiting)} file(s) changed within the last {settings.settle_seconds:.0f} s "
             f"({settings.setting_name('settle_seconds')}) are left for the next run: " + ", ".join(report.waiting[:20])
         )
+    if not (report.landed or report.rejected or config.rebuild):
+        published_at = unchanged_since_publish(settings)
+        if published_at:
+            message = (
+                f"nothing new since the release published at {published_at}: no file landed and the rules, "
+                "seeds, code and settings are those it was built from, so dbt, the quality gates and "
+                "publishing are skipped; the serving copy stays as it is (`land --rebuild` builds anyway)"
+            )
+            context.log.info(message)
+            for name in CONTRACT.extracts:
+                yield dg.AssetCheckResult(
+                    asset_key=raw_asset_key(name), check_name="landed_cleanly", passed=True, description=message
+                )
+            return
     per = report.per_extract()
     state = quarantine_since(settings.warehouse_path, last_published_at(settings))
     rejected = defaultdict(list)

@@ -107,13 +107,20 @@ def _type_reason(col: Column, raw: str) -> str:
     return f"'wrong type: expected {col.type}, got ' || {shown}"
 
 
+def record_sql(extract: Extract, alias: str = "") -> str:
+    """The row as sent, as JSON text (what a quarantined row keeps)."""
+    prefix = f"{alias}." if alias else ""
+    fields = ", ".join(f"{lit(c.name)}: {prefix}{q(c.name)}" for c in extract.columns)
+    return f"CAST(to_json({{{fields}}}) AS VARCHAR)"
+
+
 def validation_sql(
     extract: Extract, contract: Contract, city_tz: str, source: str, rules: RowRules | None = None
 ) -> str:
     """SELECT over `source` (contract columns as strings, plus _file_idx, _line, _shape_error and
     _plausible_until, the latest timestamp the row's file may carry) giving the typed columns,
     `problems` (a list of {column, reason}) and `record` (the original row as JSON, so a quarantined
-    row keeps everything that was sent)."""
+    row keeps everything that was sent; NULL for a row without problems)."""
     rules = rules or RowRules()
     norm = {c.name: f"n_{i}" for i, c in enumerate(extract.columns)}
     typ = {c.name: f"t_{i}" for i, c in enumerate(extract.columns)}
@@ -156,7 +163,6 @@ def validation_sql(
             )
         )
     problem_list = ",\n            ".join(problems)
-    record = ", ".join(f"{lit(c.name)}: {q(c.name)}" for c in extract.columns)
     outputs = ", ".join(f"{typ[c.name]} AS {q(c.name)}" for c in extract.columns)
 
     return f"""
@@ -164,7 +170,8 @@ SELECT _file_idx, _line, {outputs},
        list_filter([
             {problem_list}
        ], p -> p IS NOT NULL) AS problems,
-       CAST(to_json({{{record}}}) AS VARCHAR) AS record
+       -- only a quarantined row needs the row as sent (the JSON of every row costs a tenth of landing)
+       CASE WHEN len(problems) > 0 THEN {record_sql(extract)} END AS record
 FROM (
     SELECT *, {typing}
     FROM (

@@ -21,6 +21,7 @@ from pathlib import Path
 
 import duckdb
 
+from orchestration.build_state import current_build_state
 from orchestration.land.validate import lit
 from orchestration.settings import Settings
 
@@ -99,6 +100,7 @@ def publish(settings: Settings, run_id: str) -> dict:
     published_at = dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
     manifest = dict(
         run_id=run_id,
+        built_from=current_build_state(settings),  # a later run with the same state skips the build
         published_at=published_at,
         storage_version=STORAGE_VERSION,
         tables=counts,

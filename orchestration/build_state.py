@@ -1,0 +1,89 @@
+"""What a release was built from, so that a run with nothing new skips building and publishing.
+
+A release records two fingerprints in its published.json:
+- `data`: the landing ledger (files landed, the newest landing, a hash of every path and checksum).
+  The ledger only grows, so any file landed since the release changes it.
+- `rules`: every file that decides a published number (the dbt project, the seeds, the orchestration
+  code and contract, the city folder), the settings, the person key and the versions of dbt and
+  DuckDB. An edited rule, seed, threshold or upgrade changes it.
+A run whose landing found nothing new and whose fingerprints equal the published ones would rebuild
+the same release, so dbt, the quality gates and publishing are skipped (orchestration/assets/land.py).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import json
+import os
+from importlib import metadata
+from pathlib import Path
+
+import duckdb
+
+from orchestration.land.validate import lit
+from orchestration.settings import REPO_ROOT, Settings
+
+# Folders whose files decide what is published (generated and cached files are not walked).
+RULE_FOLDERS = [REPO_ROOT / "dbt_project", REPO_ROOT / "seeds", REPO_ROOT / "orchestration", REPO_ROOT / "profiles"]
+SKIPPED_FOLDERS = {"target", "logs", "dbt_packages", "city_rules", "__pycache__"}
+RULE_SUFFIXES = (".sql", ".yml", ".yaml", ".csv", ".py", ".md", ".json")
+VERSIONED_PACKAGES = ("dbt-core", "dbt-duckdb", "duckdb")
+
+
+def rules_fingerprint(settings: Settings) -> str:
+    """A hash of everything but the data that decides the published numbers."""
+    digest = hashlib.sha256()
+    for root in [*RULE_FOLDERS, settings.city_dir]:
+        for folder, subfolders, files in os.walk(root):
+            subfolders[:] = sorted(d for d in subfolders if d not in SKIPPED_FOLDERS and not d.startswith("."))
+            for name in sorted(files):
+                if name.endswith(RULE_SUFFIXES):
+                    path = Path(folder, name)
+                    digest.update(f"{path.relative_to(root)}\0".encode())
+                    digest.update(hashlib.sha256(path.read_bytes()).digest())
+    settings_text = json.dumps(dataclasses.asdict(settings), default=str, sort_keys=True)
+    digest.update(settings_text.encode())
+    digest.update(os.environ.get(settings.person_key_env, os.environ.get("ALT911_PERSON_KEY", "")).encode())
+    for package in VERSIONED_PACKAGES:
+        digest.update(f"{package}=={metadata.version(package)}".encode())
+    return digest.hexdigest()
+
+
+def data_fingerprint(warehouse_path: Path) -> str | None:
+    """A hash of the landing ledger, or None before anything has landed."""
+    if not Path(warehouse_path).exists():
+        return None
+    con = duckdb.connect()  # attached, like publish: this process may hold the file open elsewhere
+    try:
+        con.execute(f"ATTACH {lit(str(warehouse_path))} AS wh (READ_ONLY)")
+        files, newest, paths = con.execute(
+            "SELECT count(*), max(landed_at), bit_xor(hash(path || '|' || checksum)) FROM wh.land.file_ledger"
+        ).fetchone()
+    except duckdb.CatalogException:  # no ledger yet
+        return None
+    finally:
+        con.close()
+    return f"{files}|{newest}|{paths}"
+
+
+def current_build_state(settings: Settings) -> dict:
+    return {"data": data_fingerprint(settings.warehouse_path), "rules": rules_fingerprint(settings)}
+
+
+def published_build_state(settings: Settings) -> tuple[dict | None, str | None]:
+    """The build state recorded by the current release and when it was published (None, None before the
+    first publish, or for a release published before build states were recorded)."""
+    path = settings.serving_dir / "published.json"
+    if not path.exists():
+        return None, None
+    published = json.loads(path.read_text())
+    return published.get("built_from"), published.get("published_at")
+
+
+def unchanged_since_publish(settings: Settings) -> str | None:
+    """When the data and rules are exactly those of the current release: when it was published. Else None."""
+    published, published_at = published_build_state(settings)
+    if not published or published.get("data") is None:
+        return None
+    return published_at if published == current_build_state(settings) else None
