@@ -108,6 +108,15 @@ def measure(years: int, out: Path) -> dict:
     )
 
 
+def save_results(rows: list[dict], name: str) -> None:
+    """bench/results/<name>-<time>.json"""
+    dest = REPO / "bench" / "results"
+    dest.mkdir(exist_ok=True)
+    path = dest / f"{name}-{time.strftime('%Y%m%d-%H%M%S')}.json"
+    path.write_text(json.dumps(rows, indent=1))
+    print(f"results: {path}")
+
+
 def main() -> None:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--years", type=int, nargs="+", default=[1, 10])
@@ -124,11 +133,7 @@ def main() -> None:
             f"{la['peak_mb']:.0f} MB); ratio {r['cpu_ratio']:.2f}x",
             flush=True,
         )
-    dest = REPO / "bench" / "results"
-    dest.mkdir(exist_ok=True)
-    path = dest / f"landing-{time.strftime('%Y%m%d-%H%M%S')}.json"
-    path.write_text(json.dumps(rows, indent=1))
-    print(f"results: {path}")
+    save_results(rows, "landing")
 
 
 if __name__ == "__main__":

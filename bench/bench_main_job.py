@@ -19,7 +19,6 @@ import argparse
 import json
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
@@ -104,11 +103,7 @@ def main() -> None:
             f"{r['lower_bound_cpu_seconds']:.1f} s CPU = {r['landing_cpu_ratio']:.2f}x",
             flush=True,
         )
-    dest = REPO / "bench" / "results"
-    dest.mkdir(exist_ok=True)
-    path = dest / f"main-job-{time.strftime('%Y%m%d-%H%M%S')}.json"
-    path.write_text(json.dumps(rows, indent=1))
-    print(f"results: {path}")
+    bench_landing.save_results(rows, "main-job")
 
 
 if __name__ == "__main__":
