@@ -31,11 +31,7 @@ sys.path.insert(0, {repo!r})
 from pathlib import Path
 data = Path({data!r})
 os.environ.update(ALT911_DATA_DIR=str(data), ALT911_DEMO="true", ALT911_SETTLE_SECONDS="0")  # drops written just now
-landing = data / "landing"
-if not landing.exists() or not any(landing.iterdir()):
-    from orchestration.demo.generate import generate
-    from orchestration.demo.simulation import DemoConfig
-    generate(DemoConfig(days={days}), landing, data / "demo_truth.json", progress=lambda m: None)
+{generate}
 for name in ("warehouse.duckdb", "warehouse.duckdb.wal"):
     (data / name).unlink(missing_ok=True)
 from orchestration.__main__ import failed_checks, run_job
@@ -81,7 +77,7 @@ def main() -> None:
     rows = []
     for years in args.years:
         data = args.out / f"{years}y"
-        code = CHILD.format(repo=str(REPO), data=str(data), days=years * 365)
+        code = CHILD.format(repo=str(REPO), data=str(data), generate=bench_landing.GENERATE.format(days=years * 365))
         proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
         if proc.returncode != 0:
             raise SystemExit(proc.stdout[-2000:] + proc.stderr[-3000:])
