@@ -313,8 +313,10 @@ def _walk(landing_dir: Path, rejected: list[FileRejected]) -> list[tuple[Path, s
         for entry in entries:
             if entry.name.startswith((".", "_")):
                 continue  # manifests, hidden files and partial uploads ("_tmp...") are not extracts
-            target = entry.resolve()
-            if entry.is_symlink():
+            symlink = entry.is_symlink()
+            # only a symlink needs resolving (each resolve is a system call per path part, per file)
+            target = entry.resolve() if symlink else real / entry.name
+            if symlink:
                 kind = "folder" if target.is_dir() else "file"
                 if not target.exists():
                     rejected.append(FileRejected(entry, "broken symlink: it points to nothing"))
