@@ -86,4 +86,23 @@ def unchanged_since_publish(settings: Settings) -> str | None:
     published, published_at = published_build_state(settings)
     if not published or published.get("data") is None:
         return None
+    if settings.publish_postgres and _postgres_built_from(settings) != published:
+        return None  # the files switched but PostgreSQL did not take this release: publish again
     return published_at if published == current_build_state(settings) else None
+
+
+POSTGRES_RECORD = "postgres_published.json"  # in the serving folder, written after PostgreSQL took a release
+
+
+def record_postgres_published(settings: Settings, built_from: dict) -> None:
+    path = settings.serving_dir / POSTGRES_RECORD
+    partial = path.with_suffix(".tmp")
+    partial.write_text(json.dumps({"built_from": built_from}))
+    os.replace(partial, path)
+
+
+def _postgres_built_from(settings: Settings) -> dict | None:
+    try:
+        return json.loads((settings.serving_dir / POSTGRES_RECORD).read_text()).get("built_from")
+    except (OSError, ValueError):
+        return None

@@ -302,3 +302,14 @@ def test_the_main_job_publishes_to_postgres_with_one_flag(city, tmp_path, monkey
     assert fetch(pg.connect(pg.bi_role, BI_PASSWORD), sql) == fetch(
         duckdb.connect(str(settings.serving_path), read_only=True), sql
     )
+
+    # PostgreSQL took this release, so a run with nothing new skips; had it not (the files switched,
+    # then the server failed), the next run with nothing new publishes again instead of skipping
+    from orchestration.__main__ import published_in
+    from orchestration.build_state import POSTGRES_RECORD
+
+    assert not published_in(run_job(settings, "main_job"))
+    (settings.serving_dir / POSTGRES_RECORD).unlink()
+    again = run_job(settings, "main_job")
+    assert again.success and published_in(again), failed_checks(again)
+    assert (settings.serving_dir / POSTGRES_RECORD).exists()

@@ -5,6 +5,7 @@ import dagster as dg
 from orchestration.assets.checks import gate_runner
 from orchestration.assets.resources import Warehouse
 from orchestration.assets.transform import dbt_core, dbt_metrics
+from orchestration.build_state import record_postgres_published
 from orchestration.runlock import assert_audited
 from orchestration.serving.publish import publish
 
@@ -30,6 +31,7 @@ def published_marts(context: dg.AssetExecutionContext, warehouse: Warehouse) -> 
 
         pg = PostgresSettings.from_env()
         counts = publish_to_postgres(settings, pg)
+        record_postgres_published(settings, manifest["built_from"])  # else the next run publishes again
         context.log.info(
             f"published {len(counts)} tables to PostgreSQL {pg.host}:{pg.port}/{pg.database} "
             "(schemas marts, public_marts)"
