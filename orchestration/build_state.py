@@ -71,13 +71,17 @@ def current_build_state(settings: Settings) -> dict:
     return {"data": data_fingerprint(settings.warehouse_path), "rules": rules_fingerprint(settings)}
 
 
+def read_published(settings: Settings) -> dict:
+    """The current release's published.json (written by orchestration/serving/publish.py), or {} before
+    the first publish."""
+    path = settings.serving_dir / "published.json"
+    return json.loads(path.read_text()) if path.exists() else {}
+
+
 def published_build_state(settings: Settings) -> tuple[dict | None, str | None]:
     """The build state recorded by the current release and when it was published (None, None before the
     first publish, or for a release published before build states were recorded)."""
-    path = settings.serving_dir / "published.json"
-    if not path.exists():
-        return None, None
-    published = json.loads(path.read_text())
+    published = read_published(settings)
     return published.get("built_from"), published.get("published_at")
 
 

@@ -12,14 +12,13 @@ When nothing new landed and the data and rules are those the current release was
 publishing are skipped: the run succeeds, says so, and the serving copy stays as it is."""
 
 import datetime as dt
-import json
 from collections import defaultdict
 
 import dagster as dg
 from pydantic import Field
 
 from orchestration.assets.resources import Warehouse
-from orchestration.build_state import unchanged_since_publish
+from orchestration.build_state import read_published, unchanged_since_publish
 from orchestration.contract import load_contract
 from orchestration.land.loader import land, quarantine_since
 from orchestration.land.validate import RowRules
@@ -29,11 +28,10 @@ CONTRACT = load_contract()
 
 def last_published_at(settings) -> dt.datetime:
     """When the serving copy was last published (naive UTC), or the distant past before the first publish."""
-    path = settings.serving_dir / "published.json"
-    if not path.exists():
+    published_at = read_published(settings).get("published_at")
+    if published_at is None:
         return dt.datetime(1900, 1, 1)
-    published = dt.datetime.fromisoformat(json.loads(path.read_text())["published_at"])
-    return published.astimezone(dt.UTC).replace(tzinfo=None)
+    return dt.datetime.fromisoformat(published_at).astimezone(dt.UTC).replace(tzinfo=None)
 
 
 def raw_asset_key(extract: str) -> dg.AssetKey:

@@ -405,10 +405,9 @@ def land(
     try:
         con.execute("SET preserve_insertion_order = false")
         ensure_tables(con, contract)
-        known = set(con.execute("SELECT path, checksum FROM land.file_ledger").fetchall())
-        unchanged = set(
-            con.execute("SELECT path, file_signature FROM land.file_ledger WHERE file_signature IS NOT NULL").fetchall()
-        )
+        ledger = con.execute("SELECT path, checksum, file_signature FROM land.file_ledger").fetchall()
+        known = {(path, checksum) for path, checksum, _ in ledger}
+        unchanged = {(path, signature) for path, _, signature in ledger if signature is not None}
         candidates, report.rejected, report.waiting = discover(landing_dir, settle_seconds)
         progress(
             f"landing: {len(candidates)} file(s) under {landing_dir}"
