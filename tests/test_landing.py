@@ -111,7 +111,6 @@ def test_an_unchanged_file_is_not_read_again_and_an_edited_one_always_is(tmp_pat
     """A run with nothing new must not re-read every file ever landed; a file edited in place is read
     again even when its size and modification time were put back as they were."""
     import os
-    from pathlib import Path
 
     landing = tmp_path / "landing"
     (landing / "2024-01-01").mkdir(parents=True)
@@ -122,9 +121,11 @@ def test_an_unchanged_file_is_not_read_again_and_an_edited_one_always_is(tmp_pat
     warehouse = tmp_path / "w.duckdb"
     assert len(land(landing, warehouse, TZ, progress=quiet).landed) == 1
 
-    reads = []
-    real_read_bytes = Path.read_bytes
-    monkeypatch.setattr(Path, "read_bytes", lambda self: reads.append(self.name) or real_read_bytes(self))
+    import orchestration.land.loader as loader
+
+    reads = []  # every read of a file's bytes starts with scanning it (checksum)
+    real_scan = loader.scan_file
+    monkeypatch.setattr(loader, "scan_file", lambda path: reads.append(path.name) or real_scan(path))
     again = land(landing, warehouse, TZ, progress=quiet)
     assert not again.landed and again.skipped == ["2024-01-01/cm_referrals_20240101.csv"] and reads == []
 
@@ -470,7 +471,6 @@ def test_parquet_timestamps_of_any_unit_land(tmp_path):
 def test_one_bad_file_or_manifest_is_rejected_alone_and_the_others_land(tmp_path, monkeypatch):
     """A manifest that is a JSON list, an extracted_at in epoch seconds, an unreadable file and a Parquet
     column that is not UTF-8 each reject only themselves, with one message naming them."""
-    import pathlib
 
     import pyarrow as pa
     import pyarrow.parquet as pq
@@ -497,12 +497,14 @@ def test_one_bad_file_or_manifest_is_rejected_alone_and_the_others_land(tmp_path
         ),
         landing / "2024-01-13" / "cad_calls_20240113.parquet",
     )
-    read_bytes = pathlib.Path.read_bytes
+    import orchestration.land.loader as loader
+
+    scan_file = loader.scan_file
     monkeypatch.setattr(
-        pathlib.Path,
-        "read_bytes",
-        lambda self: (
-            (_ for _ in ()).throw(PermissionError(13, "Permission denied")) if self == locked else read_bytes(self)
+        loader,
+        "scan_file",
+        lambda path: (
+            (_ for _ in ()).throw(PermissionError(13, "Permission denied")) if path == locked else scan_file(path)
         ),
     )  # as root, chmod cannot make a file unreadable
 

@@ -11,9 +11,11 @@
 - `raw.<extract>`: one row per key. An overlapping re-send replaces the stored row only when it comes
   from a drop extracted at the same time or later, so landing order does not matter.
 
-Files are validated in Python (file level) and DuckDB (row level), then written in batches. Each batch
-is one transaction holding the files' rows, quarantine and ledger entries; for each file, rows read
-must equal rows loaded plus rows quarantined or the batch is rolled back.
+Files are read natively in blocks (reader.py; a file only the careful Python reader can read exactly
+is read by it), staged in DuckDB temporary tables, validated in DuckDB (row level) and written in
+batches. Each batch is one transaction holding the files' rows, quarantine and ledger entries; for each
+file, rows read must equal rows loaded plus rows quarantined or the batch is rolled back. Memory does
+not grow with a file's size: blocks go straight to DuckDB, which spills to disk past its memory limit.
 """
 
 from __future__ import annotations
@@ -30,10 +32,19 @@ import duckdb
 import pyarrow as pa
 
 from orchestration.contract import SQL_TYPES, Contract, Extract, load_contract
-from orchestration.land.reader import SUPPORTED_SUFFIXES, FileRejected, ParsedFile, read_extract_file, sha256_of
+from orchestration.land.reader import (
+    SUPPORTED_SUFFIXES,
+    FileRejected,
+    NotExact,
+    read_carefully,
+    read_fast,
+    scan_file,
+)
 from orchestration.land.validate import RowRules, lit, q, record_sql, validation_sql
 
 MANIFEST_NAME = "_manifest.json"
+MEMORY_LIMIT = "1GB"  # DuckDB's share while landing; past it, staged rows spill to <warehouse>.tmp
+STAGE_ROWS = 1_000_000  # rows held in Python (a large file: a few hundred MB) before they go to DuckDB
 
 
 class ReconciliationError(RuntimeError):
@@ -403,7 +414,7 @@ def land(
 
     con = duckdb.connect(str(warehouse_path))
     try:
-        con.execute("SET preserve_insertion_order = false")
+        con.execute(f"SET preserve_insertion_order = false; SET memory_limit = '{MEMORY_LIMIT}'")
         ensure_tables(con, contract)
         ledger = con.execute("SELECT path, checksum, file_signature FROM land.file_ledger").fetchall()
         known = {(path, checksum) for path, checksum, _ in ledger}
@@ -418,7 +429,8 @@ def land(
             )
         )
 
-        pending: list[tuple[_Candidate, ParsedFile]] = []
+        stages: dict[str, _Stage] = {}
+        pending: list[_PendingFile] = []
         pending_rows = 0
         for cand in candidates:
             try:
@@ -426,7 +438,7 @@ def land(
                 if signature is not None and (cand.rel, signature) in unchanged:
                     report.skipped.append(cand.rel)
                     continue
-                data = cand.path.read_bytes()
+                scan = scan_file(cand.path)
             except OSError as exc:  # one unreadable file is rejected; the others land
                 rej = FileRejected(cand.path, f"unreadable file: {exc.strerror or exc}")
                 report.rejected.append(rej)
@@ -435,8 +447,7 @@ def land(
                     [cand.rel, rej.problem, landed_at],
                 )
                 continue
-            checksum = sha256_of(data)
-            if (cand.rel, checksum) in known:
+            if (cand.rel, scan.checksum) in known:
                 report.skipped.append(cand.rel)
                 continue
             try:
@@ -451,29 +462,39 @@ def land(
                     raise FileRejected(cand.path, f"unsupported file type {cand.path.suffix!r}: use .csv or .parquet")
                 expected_rows = None
                 if cand.manifest_entry:
-                    if cand.manifest_entry.get("sha256") not in (None, checksum):
+                    if cand.manifest_entry.get("sha256") not in (None, scan.checksum):
                         raise FileRejected(
                             cand.path, "checksum does not match the drop's manifest (changed or damaged in transfer)"
                         )
                     expected_rows = cand.manifest_entry.get("rows")
-                parsed = read_extract_file(cand.path, extract, data, expected_rows)
+                if extract.name not in stages:
+                    stages[extract.name] = _Stage(con, extract, len(stages))
+                idx = len(pending)
+                rows = stages[extract.name].add_file(idx, cand, scan, rules)
+                if expected_rows is not None and rows != expected_rows:
+                    stages[extract.name].discard(idx)
+                    raise FileRejected(
+                        cand.path,
+                        f"truncated or incomplete: the drop's manifest says it has {expected_rows:,} row(s), "
+                        f"the file has {rows:,}",
+                    )
             except FileRejected as rej:
                 report.rejected.append(rej)
                 con.execute(
                     "INSERT OR REPLACE INTO land.rejected_files VALUES (?, ?, ?, ?)",
-                    [cand.rel, checksum, rej.problem, landed_at],
+                    [cand.rel, scan.checksum, rej.problem, landed_at],
                 )
                 continue
-            known.add((cand.rel, checksum))
+            known.add((cand.rel, scan.checksum))
             cand.signature = signature
-            pending.append((cand, parsed))
-            pending_rows += parsed.rows_read
+            pending.append(_PendingFile(idx, cand, extract, scan.checksum, rows))
+            pending_rows += rows
             if pending_rows >= batch_rows:
-                _write_batch(con, contract, city_tz, rules, pending, landed_at, report)
+                _write_batch(con, contract, city_tz, rules, pending, stages, landed_at, report)
                 progress(f"landing: {len(report.landed)} file(s) written, up to {cand.rel}")
-                pending, pending_rows = [], 0
+                stages, pending, pending_rows = {}, [], 0
         if pending:
-            _write_batch(con, contract, city_tz, rules, pending, landed_at, report)
+            _write_batch(con, contract, city_tz, rules, pending, stages, landed_at, report)
         for name in contract.extracts:
             report.table_rows[name] = con.execute(f"SELECT count(*) FROM raw.{q(name)}").fetchone()[0]
     finally:
@@ -482,17 +503,108 @@ def land(
     return report
 
 
-def _write_batch(con, contract, city_tz, rules, pending, landed_at, report) -> None:
+@dataclass
+class _PendingFile:
+    idx: int  # its number in the batch (_file_idx in the staged rows)
+    cand: _Candidate
+    extract: Extract
+    checksum: str
+    rows_read: int
+
+
+class _Stage:
+    """The rows of one extract's pending files, as strings. Small files are held in Python and handed to
+    DuckDB together when the batch is written; once more than STAGE_ROWS are held (a large file), they
+    go to a DuckDB temporary table, block by block, so memory does not grow with the file."""
+
+    def __init__(self, con, extract: Extract, number: int):
+        self.con, self.extract = con, extract
+        self.table = f"staged_rows_{number}"
+        self.held: list[pa.Table] = []
+        self.held_rows = 0
+        self.in_duckdb = self.registered = False
+
+    def add_file(self, idx: int, cand: _Candidate, scan, rules: RowRules) -> int:
+        """Stage one file; returns its rows. Raises FileRejected after taking back what it staged."""
+        until = cand.plausible_until(rules)
+        rows = 0
+        try:
+            if scan.size == 0:
+                raise NotExact
+            for block in read_fast(cand.path, self.extract, scan):
+                self._hold(idx, until, block)
+                rows += block.num_rows
+        except NotExact:
+            self.discard(idx)
+            table = read_carefully(cand.path, self.extract)
+            self._hold(idx, until, table)
+            rows = table.num_rows
+        except FileRejected:
+            self.discard(idx)
+            raise
+        return rows
+
+    def _hold(self, idx: int, until: dt.datetime, block: pa.Table) -> None:
+        n = block.num_rows
+        block = block.append_column("_file_idx", pa.array([idx] * n, type=pa.int64()))
+        self.held.append(block.append_column("_plausible_until", pa.array([until] * n, type=pa.timestamp("us"))))
+        self.held_rows += n
+        if self.held_rows >= STAGE_ROWS:
+            self._to_duckdb()
+
+    def _to_duckdb(self) -> None:
+        if not self.in_duckdb:
+            cols = ", ".join(f"{q(c)} VARCHAR" for c in self.extract.column_names)
+            self.con.execute(
+                f"CREATE OR REPLACE TEMP TABLE {self.table} ({cols}, _line BIGINT, _shape_error VARCHAR, "
+                "_file_idx BIGINT, _plausible_until TIMESTAMP)"
+            )
+            self.in_duckdb = True
+        if self.held:
+            self.con.register("held_rows", pa.concat_tables(self.held))
+            self.con.execute(f"INSERT INTO {self.table} BY NAME SELECT * FROM held_rows")
+            self.con.unregister("held_rows")
+        self.held, self.held_rows = [], 0
+
+    def ready(self) -> str:
+        """The staged rows, as a table name DuckDB can read."""
+        if self.in_duckdb:
+            self._to_duckdb()
+        else:
+            self.con.register(self.table, pa.concat_tables(self.held))  # no copy
+            self.registered = True
+        return self.table
+
+    def discard(self, idx: int) -> None:
+        """Take back a file's rows (it is read again carefully, or rejected)."""
+        kept = [t for t in self.held if t.num_rows == 0 or t.column("_file_idx")[0].as_py() != idx]
+        self.held, self.held_rows = kept, sum(t.num_rows for t in kept)
+        if self.in_duckdb:
+            self.con.execute(f"DELETE FROM {self.table} WHERE _file_idx = ?", [idx])
+
+    def drop(self) -> None:
+        if self.in_duckdb:
+            self.con.execute(f"DROP TABLE IF EXISTS {self.table}")
+        elif self.registered:
+            self.con.unregister(self.table)
+        self.held, self.held_rows, self.in_duckdb, self.registered = [], 0, False, False
+
+
+def _write_batch(con, contract, city_tz, rules, pending, stages, landed_at, report) -> None:
     """One transaction: rows, quarantine and ledger entries of every pending file."""
-    by_extract: dict[str, list[tuple[int, _Candidate, ParsedFile]]] = defaultdict(list)
-    for idx, (cand, parsed) in enumerate(pending):
-        by_extract[parsed.extract.name].append((idx, cand, parsed))
+    by_extract: dict[str, list[_PendingFile]] = defaultdict(list)
+    for f in pending:
+        by_extract[f.extract.name].append(f)
+    for name in by_extract:
+        stages[name].ready()
 
     results: list[tuple[FileResult, str, dt.datetime, str | None]] = []
     con.execute("BEGIN TRANSACTION")
     try:
         for name, files in by_extract.items():
-            results += _write_extract(con, contract.extracts[name], contract, city_tz, rules, files, landed_at, report)
+            results += _write_extract(
+                con, contract.extracts[name], contract, city_tz, rules, files, stages[name], landed_at, report
+            )
         ledger = pa.table(  # one insert: executemany costs about half a millisecond a row
             {
                 "path": pa.array([r.path for r, _, _, _ in results], type=pa.string()),
@@ -513,33 +625,37 @@ def _write_batch(con, contract, city_tz, rules, pending, landed_at, report) -> N
     except BaseException:
         con.execute("ROLLBACK")
         raise
+    finally:
+        for stage in stages.values():
+            stage.drop()
     report.landed += [r for r, _, _, _ in results]
 
 
 def _write_extract(
-    con, extract: Extract, contract: Contract, city_tz: str, rules: RowRules, files, landed_at, report: LandingReport
+    con,
+    extract: Extract,
+    contract: Contract,
+    city_tz: str,
+    rules: RowRules,
+    files: list[_PendingFile],
+    stage: _Stage,
+    landed_at,
+    report: LandingReport,
 ):
-    """Validate, quarantine and upsert the pending files of one extract; returns (result, checksum, extracted_at)."""
-    tables = []
-    for idx, cand, parsed in files:
-        t = parsed.table
-        t = t.append_column("_file_idx", pa.array([idx] * t.num_rows, type=pa.int64()))
-        until = cand.plausible_until(rules)
-        tables.append(t.append_column("_plausible_until", pa.array([until] * t.num_rows, type=pa.timestamp("us"))))
-    batch = pa.concat_tables(tables)
+    """Validate, quarantine and upsert the staged files of one extract; returns (result, checksum,
+    extracted_at, signature) per file."""
     meta = pa.table(
         {
-            "_file_idx": pa.array([idx for idx, _, _ in files], type=pa.int64()),
-            "path": pa.array([c.rel for _, c, _ in files], type=pa.string()),
-            "checksum": pa.array([p.checksum for _, _, p in files], type=pa.string()),
-            "extracted_at": pa.array([c.extracted_at for _, c, _ in files], type=pa.timestamp("us")),
+            "_file_idx": pa.array([f.idx for f in files], type=pa.int64()),
+            "path": pa.array([f.cand.rel for f in files], type=pa.string()),
+            "checksum": pa.array([f.checksum for f in files], type=pa.string()),
+            "extracted_at": pa.array([f.cand.extracted_at for f in files], type=pa.timestamp("us")),
         }
     )
-    con.register("batch_rows", batch)
     con.register("batch_files", meta)
 
     con.execute(
-        f"CREATE OR REPLACE TEMP TABLE validated AS {validation_sql(extract, contract, city_tz, 'batch_rows', rules)}"
+        f"CREATE OR REPLACE TEMP TABLE validated AS {validation_sql(extract, contract, city_tz, stage.table, rules)}"
     )
     # A key sent twice in one file: the last valid line is the version; earlier ones are quarantined.
     keys = ", ".join(q(k) for k in extract.key)
@@ -551,7 +667,7 @@ def _write_extract(
               GROUP BY ALL HAVING count(*) > 1) d
         WHERE v._file_idx = d._file_idx AND {key_eq} AND len(v.problems) = 0 AND v._line < d.last_line""")
     con.execute(f"""
-        UPDATE validated v SET record = {record_sql(extract, "b")} FROM batch_rows b
+        UPDATE validated v SET record = {record_sql(extract, "b")} FROM {stage.table} b
         WHERE v.record IS NULL AND len(v.problems) > 0 AND b._file_idx = v._file_idx AND b._line = v._line""")
     counts = dict(
         (idx, (loaded, quarantined))
@@ -561,19 +677,19 @@ def _write_extract(
         ).fetchall()
     )
     results = []
-    for idx, cand, parsed in files:
-        loaded, quarantined = counts.get(idx, (0, 0))
-        if loaded + quarantined != parsed.rows_read:
+    for f in files:
+        loaded, quarantined = counts.get(f.idx, (0, 0))
+        if loaded + quarantined != f.rows_read:
             raise ReconciliationError(
-                f"{cand.rel}: read {parsed.rows_read} rows but loaded {loaded} and quarantined {quarantined}; "
+                f"{f.cand.rel}: read {f.rows_read} rows but loaded {loaded} and quarantined {quarantined}; "
                 "nothing from this batch was kept"
             )
         results.append(
             (
-                FileResult(cand.rel, extract.name, parsed.rows_read, loaded, quarantined),
-                parsed.checksum,
-                cand.extracted_at,
-                cand.signature,
+                FileResult(f.cand.rel, extract.name, f.rows_read, loaded, quarantined),
+                f.checksum,
+                f.cand.extracted_at,
+                f.cand.signature,
             )
         )
 
@@ -621,6 +737,5 @@ def _write_extract(
         f"WHERE NOT EXISTS (SELECT 1 FROM raw.{q(extract.name)} t WHERE {key_match})"
     )
     con.execute("DROP TABLE validated; DROP TABLE incoming")
-    con.unregister("batch_rows")
     con.unregister("batch_files")
     return results

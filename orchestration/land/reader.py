@@ -4,6 +4,13 @@ File-level problems (empty, truncated, wrong encoding, missing or renamed column
 checksum or row count not matching the drop's manifest) raise FileRejected: nothing from that file is
 loaded. Row-level problems are not judged here; rows with the wrong number of fields are passed on
 with a `shape_error` so that they end in quarantine like any other bad row.
+
+Two readers, one result. The fast reader streams a file in blocks through Arrow's native CSV (or
+Parquet) reader, so memory does not grow with the file. It reads only what it can read exactly as the
+careful reader would: a header of exactly the contract's names, one row per line, no malformed quoting.
+Anything else (blank lines, line breaks inside values, ragged rows, bad encoding, a truncated end) makes
+it give way (`NotExact`) and the careful reader, Python's csv module over the whole file, reads the file
+and names the problem with its line.
 """
 
 from __future__ import annotations
@@ -11,10 +18,14 @@ from __future__ import annotations
 import csv
 import hashlib
 import io
+import re
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
 import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.csv as pa_csv
 
 from orchestration.contract import Extract
 
@@ -30,34 +41,119 @@ class FileRejected(Exception):
         super().__init__(f"{path}: {problem}")
 
 
-@dataclass
-class ParsedFile:
-    path: Path
-    extract: Extract
-    checksum: str
-    table: pa.Table  # contract columns as strings + _line (int) + _shape_error (string)
+class NotExact(Exception):
+    """The fast reader cannot promise the careful reader's result for this file: read it carefully."""
 
-    @property
-    def rows_read(self) -> int:
-        return self.table.num_rows
+
+SCAN_BLOCK = 8 << 20  # bytes per read when scanning; also Arrow's block (a row must fit in one)
+# A quote that closes a quoted value and is followed by more text, e.g. "abc"def or ""x: Python's csv
+# (strict) refuses such a file, Arrow would read it as abcdef. Runs of quotes are judged by length:
+# after a delimiter or line start an even run closes the value, elsewhere an odd one does.
+_CLOSED_QUOTE_THEN_TEXT = re.compile(rb'(?:(?<=[,\r\n])(?:"")+|(?<=[^,\r\n"])"(?:"")*)[^,\r\n"]')
+
+
+@dataclass
+class FileScan:
+    """What one streaming pass over a file's bytes tells: its checksum and whether the fast reader may read it."""
+
+    checksum: str
+    size: int
+    newlines: int
+    fast_readable: bool  # no NUL byte, no carriage return outside a CRLF, no closed quote followed by text
+    has_quotes: bool  # without quotes no value holds a line break
+    head: bytes  # the first block
+
+
+def scan_file(path: Path) -> FileScan:
+    digest = hashlib.sha256()
+    size = newlines = returns = crlfs = 0
+    fast_readable = True
+    has_quotes = False
+    head = tail = b""
+    with open(path, "rb") as f:
+        while block := f.read(SCAN_BLOCK):
+            head = head or block
+            digest.update(block)
+            size += len(block)
+            newlines += block.count(b"\n")
+            # Python's csv counts a lone carriage return as a line end: line numbers would differ
+            returns += block.count(b"\r")
+            crlfs += (tail[-1:] + block).count(b"\r\n")
+            quoted = b'"' in block
+            has_quotes = has_quotes or quoted
+            if fast_readable and (b"\x00" in block or (quoted and _CLOSED_QUOTE_THEN_TEXT.search(tail + block))):
+                fast_readable = False
+            tail = block[-64:]  # a quote run or a CRLF across two blocks
+    return FileScan(digest.hexdigest(), size, newlines, fast_readable and returns == crlfs, has_quotes, head)
 
 
 def sha256_of(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
 
 
-def read_extract_file(path: Path, extract: Extract, data: bytes, expected_rows: int | None = None) -> ParsedFile:
-    """Parse `data` (the bytes of `path`) as a file of `extract`."""
+def read_carefully(path: Path, extract: Extract) -> pa.Table:
+    """The whole file, read by Python's csv module (or pyarrow for Parquet): contract columns as strings,
+    `_line` and `_shape_error`. Exact messages for every file-level problem."""
+    data = path.read_bytes()
     if not data:
         raise FileRejected(path, "file is empty (0 bytes); an extract with no rows still needs its header row")
-    table = _read_parquet(path, extract, data) if path.suffix.lower() == ".parquet" else _read_csv(path, extract, data)
-    if expected_rows is not None and table.num_rows != expected_rows:
-        raise FileRejected(
+    return _read_parquet(path, extract, data) if path.suffix.lower() == ".parquet" else _read_csv(path, extract, data)
+
+
+def read_fast(path: Path, extract: Extract, scan: FileScan) -> Iterator[pa.Table]:
+    """The file in blocks, read natively; raises NotExact (possibly after some blocks) when only the careful
+    reader can promise the result. The caller discards the blocks it already took."""
+    if path.suffix.lower() == ".parquet":
+        yield from _parquet_blocks(path, extract)
+        return
+    first, newline, _ = scan.head.partition(b"\n")
+    if not scan.fast_readable or not newline or b'"' in first:
+        raise NotExact
+    try:
+        header = first.decode("utf-8-sig").removesuffix("\r").split(",")
+    except UnicodeDecodeError:
+        raise NotExact from None
+    if header[-1] == "" and len(header) > 1:
+        header[-1] = "_trailing_delimiter"  # every row then ends in an empty field, checked below
+    names = [h for h in header if h != "_trailing_delimiter"]
+    if sorted(names) != sorted(extract.column_names):  # spaces, duplicates, renames: the careful reader says
+        raise NotExact
+    rows = embedded = 0
+    try:
+        reader = pa_csv.open_csv(
             path,
-            f"truncated or incomplete: the drop's manifest says it has {expected_rows:,} row(s), "
-            f"the file has {table.num_rows:,}",
+            read_options=pa_csv.ReadOptions(column_names=header, skip_rows=1, block_size=SCAN_BLOCK),
+            parse_options=pa_csv.ParseOptions(newlines_in_values=True),
+            convert_options=pa_csv.ConvertOptions(
+                column_types=dict.fromkeys(header, pa.string()),
+                strings_can_be_null=False,
+                quoted_strings_can_be_null=False,
+            ),
         )
-    return ParsedFile(path=path, extract=extract, checksum=sha256_of(data), table=table)
+        for batch in reader:
+            block = pa.Table.from_batches([batch])
+            if len(names) < len(header) and pc.any(pc.not_equal(block["_trailing_delimiter"], "")).as_py():
+                raise NotExact  # a value after the trailing delimiter: the careful reader quarantines the row
+            if block.column_names != extract.column_names:
+                block = block.select(extract.column_names)
+            count = block.num_rows
+            first = 2 + rows + embedded
+            lines = pa.array(range(first, first + count), type=pa.int64())
+            if scan.has_quotes:  # a row starts on the line after the previous row's last line
+                breaks = pa.chunked_array([pa.array([0] * count, type=pa.int64())])
+                for column in block.columns:
+                    breaks = pc.add(breaks, pc.count_substring(column, "\n").cast(pa.int64()))
+                lines = pc.add(lines, pc.subtract(pc.cumulative_sum(breaks), breaks))
+                embedded += pc.sum(breaks).as_py() or 0
+            block = block.append_column("_line", lines)
+            yield block.append_column("_shape_error", pa.nulls(count, type=pa.string()))
+            rows += count
+    except pa.ArrowException:  # a ragged row, bad UTF-8: the careful reader names it
+        raise NotExact from None
+    # The line numbers hold only if every row ends with exactly one line end: a blank line, or a last row
+    # without its line end (a truncated file), makes the count differ.
+    if rows + embedded + 1 != scan.newlines:
+        raise NotExact
 
 
 def _check_header(path: Path, extract: Extract, header: list[str]) -> None:
@@ -161,22 +257,42 @@ def _read_parquet(path: Path, extract: Extract, data: bytes) -> pa.Table:
     except Exception as exc:  # pyarrow raises several types for damaged files
         raise FileRejected(path, f"not a readable Parquet file (truncated or corrupt?): {exc}") from None
     _check_header(path, extract, [name.strip() for name in table.column_names])
+    return _parquet_as_text(path, extract, table, first_row=1)
 
+
+def _parquet_blocks(path: Path, extract: Extract) -> Iterator[pa.Table]:
+    """A Parquet file one row group batch at a time; a damaged file is rejected (not NotExact: Parquet has
+    no second reader), and the caller discards blocks already taken."""
+    import pyarrow.parquet as pq
+
+    try:
+        parquet = pq.ParquetFile(path)
+        _check_header(path, extract, [name.strip() for name in parquet.schema_arrow.names])
+        rows = 0
+        for batch in parquet.iter_batches(batch_size=200_000):
+            table = pa.Table.from_batches([batch])
+            yield _parquet_as_text(path, extract, table, first_row=rows + 1)
+            rows += table.num_rows
+    except FileRejected:
+        raise
+    except Exception as exc:  # pyarrow raises several types for damaged files
+        raise FileRejected(path, f"not a readable Parquet file (truncated or corrupt?): {exc}") from None
+
+
+def _parquet_as_text(path: Path, extract: Extract, table: pa.Table, first_row: int) -> pa.Table:
     arrays = {}
     for name in extract.column_names:
         try:
             arrays[name] = _as_text(table.column(name))
         except (pa.ArrowInvalid, pa.ArrowNotImplementedError) as exc:  # e.g. bytes that are not UTF-8
             raise FileRejected(path, f"column {name!r} cannot be read as text: {exc}") from None
-    arrays["_line"] = pa.array(range(1, table.num_rows + 1), type=pa.int64())
+    arrays["_line"] = pa.array(range(first_row, first_row + table.num_rows), type=pa.int64())
     arrays["_shape_error"] = pa.nulls(table.num_rows, type=pa.string())
     return pa.table(arrays)
 
 
 def _as_text(col):
     """A Parquet column as the strings landing validates."""
-    import pyarrow.compute as pc
-
     if pa.types.is_timestamp(col.type):
         # Typed timestamps keep their meaning: with a zone -> ISO with offset, without -> local time.
         # Any unit (pandas writes nanoseconds): to microseconds, the contract's finest.

@@ -90,8 +90,9 @@ def typed(col: Column, contract: Contract, city_tz: str, value: str) -> str:
     raise AssertionError(col.type)
 
 
-def _problem(column: str, condition: str, reason_sql: str) -> str:
-    return f"CASE WHEN {condition} THEN {{'column': {lit(column)}, 'reason': {reason_sql}}} END"
+def _problem(column: str, condition: str, reason_sql: str) -> tuple[str, str]:
+    """(the condition, the problem it makes: a {column, reason} struct, NULL when the condition does not hold)"""
+    return condition, f"CASE WHEN {condition} THEN {{'column': {lit(column)}, 'reason': {reason_sql}}} END"
 
 
 def _type_reason(col: Column, raw: str) -> str:
@@ -129,7 +130,12 @@ def validation_sql(
         f"{typed(c, contract, city_tz, norm[c.name])} AS {typ[c.name]}" for c in extract.columns
     )
 
-    problems = ["CASE WHEN _shape_error IS NOT NULL THEN {'column': NULL, 'reason': _shape_error} END"]
+    problems = [
+        (
+            "_shape_error IS NOT NULL",
+            "CASE WHEN _shape_error IS NOT NULL THEN {'column': NULL, 'reason': _shape_error} END",
+        )
+    ]
     for c in extract.columns:
         n, t = norm[c.name], typ[c.name]
         if not c.nullable:
@@ -162,14 +168,19 @@ def validation_sql(
                 f"limit of {limit:g} {setting.rsplit('_', 1)[1]} (city.yml limits.{setting})'",
             )
         )
-    problem_list = ",\n            ".join(problems)
+    problem_list = ",\n            ".join(problem for _, problem in problems)
+    # The list is built only for rows with a problem: most rows have none, and building it costs more
+    # than testing the conditions.
+    any_problem = "\n        OR ".join(f"({condition})" for condition, _ in problems)
     outputs = ", ".join(f"{typ[c.name]} AS {q(c.name)}" for c in extract.columns)
 
     return f"""
 SELECT _file_idx, _line, {outputs},
-       list_filter([
+       CASE WHEN {any_problem}
+       THEN list_filter([
             {problem_list}
-       ], p -> p IS NOT NULL) AS problems,
+       ], p -> p IS NOT NULL)
+       ELSE CAST([] AS STRUCT("column" VARCHAR, reason VARCHAR)[]) END AS problems,
        -- only a quarantined row needs the row as sent (the JSON of every row costs a tenth of landing)
        CASE WHEN len(problems) > 0 THEN {record_sql(extract)} END AS record
 FROM (
