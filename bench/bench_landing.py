@@ -9,6 +9,11 @@ numbers. Landing does all of that; the ratio of the two CPU times is what landin
 Each runs in its own process on a fresh warehouse; CPU is the user + system time of the work in that
 process (DuckDB's threads included; interpreter start and imports excluded), peak is its maximum
 resident memory. Target (issue 11): landing at most 1.5x the lower bound's CPU.
+
+    .venv/bin/python bench/bench_landing.py --years --big-file-gb 1
+
+lands one file of that size (unit assignments, a multi-year backfill sent as one file): its peak memory
+must not grow with the file (target: a 1 GB file under 2 GB).
 """
 
 from __future__ import annotations
@@ -100,6 +105,31 @@ report(rows, started)
 """
 
 
+# One unit-assignment file of the given size, written once: rows like the demo's, each with its own key.
+BIG_FILE = """
+landing = data / "landing" / "2024-01-01"
+path = landing / "cad_unit_assignments_20240101.csv"
+if not path.exists() or path.stat().st_size < {size}:
+    landing.mkdir(parents=True, exist_ok=True)
+    header = ("assignment_id,incident_number,unit_id,unit_type,dispatched_at,en_route_at,arrived_at,"
+              "transported_at,cleared_at,unit_disposition")
+    with open(path, "w", encoding="utf-8", newline="") as f:
+        f.write(header + "\\n")
+        written, n = 0, 0
+        while written < {size}:
+            rows = []
+            for i in range(n, n + 100_000):
+                day = 1 + i % 28
+                rows.append(f"A{{i:010d}},24-{{i:08d}},CRT{{i % 7}},crt,2023-12-{{day:02d}}T10:00:00-05:00,"
+                            f"2023-12-{{day:02d}}T10:02:00-05:00,2023-12-{{day:02d}}T10:11:00-05:00,,"
+                            f"2023-12-{{day:02d}}T10:55:00-05:00,completed\\n")
+            n += 100_000
+            chunk = "".join(rows)
+            f.write(chunk)
+            written += len(chunk)
+"""
+
+
 def run(code: str) -> dict:
     proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     if proc.returncode != 0:
@@ -128,12 +158,31 @@ def save_results(rows: list[dict], name: str) -> None:
     print(f"results: {path}")
 
 
+def measure_big_file(gigabytes: float, out: Path) -> dict:
+    data = out / "big-file"
+    size = int(gigabytes * 1e9)
+    common = dict(repo=str(REPO), data=str(data), generate=BIG_FILE.format(size=size))
+    landing = run(PRELUDE.format(**common, warehouse="landing_bench.duckdb") + LANDING)
+    (data / "landing_bench.duckdb").unlink(missing_ok=True)
+    return dict(file_gb=size / 1e9, landing=landing)
+
+
 def main() -> None:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("--years", type=int, nargs="+", default=[1, 10])
+    p.add_argument("--years", type=int, nargs="*", default=[1, 10])
+    p.add_argument("--big-file-gb", type=float, help="also land one file of this size and report its peak memory")
     p.add_argument("--out", type=Path, default=REPO / "data" / "bench")
     args = p.parse_args()
     rows = []
+    if args.big_file_gb:
+        r = measure_big_file(args.big_file_gb, args.out)
+        rows.append(r)
+        la = r["landing"]
+        print(
+            f"one {r['file_gb']:.2f} GB file: {la['rows']:,} rows landed in {la['wall_seconds']:.1f} s "
+            f"({la['cpu_seconds']:.1f} s CPU), peak {la['peak_mb']:.0f} MB",
+            flush=True,
+        )
     for years in args.years:
         r = measure(years, args.out)
         rows.append(r)

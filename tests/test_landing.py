@@ -121,8 +121,6 @@ def test_an_unchanged_file_is_not_read_again_and_an_edited_one_always_is(tmp_pat
     warehouse = tmp_path / "w.duckdb"
     assert len(land(landing, warehouse, TZ, progress=quiet).landed) == 1
 
-    import orchestration.land.loader as loader
-
     reads = []  # every read of a file's bytes starts with scanning it (checksum)
     real_scan = loader.scan_file
     monkeypatch.setattr(loader, "scan_file", lambda path: reads.append(path.name) or real_scan(path))
@@ -497,8 +495,6 @@ def test_one_bad_file_or_manifest_is_rejected_alone_and_the_others_land(tmp_path
         ),
         landing / "2024-01-13" / "cad_calls_20240113.parquet",
     )
-    import orchestration.land.loader as loader
-
     scan_file = loader.scan_file
     monkeypatch.setattr(
         loader,
@@ -582,3 +578,43 @@ def test_integers_are_digits_only_never_rounded_or_read_as_hex_or_exponent(tmp_p
     ]
     reasons = sql(tmp_path / "w.duckdb", "select line, reason from land.quarantine order by line")
     assert [line for line, _ in reasons] == [2, 3, 4] and all(r.startswith("priority:") for _, r in reasons)
+
+
+FAST_READER_CASES = {
+    # name: (file body after the header, does the fast reader read it itself?)
+    "line break inside a quoted value, CRLF line ends": (
+        'C1,I1,"2024-01-01T10:00:00-05:00",911\r\nC2,"I\r\n2",2024-01-01T10:00:00-05:00,911\r\nC3,I3,x,911\r\n',
+        True,
+    ),
+    "doubled quotes inside a quoted value": ('C1,"I ""one"", ok",x,911\nC2,I2,x,911\n', True),
+    "closed quote followed by text": ('C1,"I1"x,x,911\n', False),
+    "blank line between rows": ("C1,I1,x,911\n\nC2,I2,x,911\n", False),
+    "carriage return alone inside a value": ('C1,"I\r1",x,911\n', False),
+    "row with a field too many": ("C1,I1,x,911,extra\n", False),
+    "last row without its line end": ("C1,I1,x,911", False),
+}
+
+
+@pytest.mark.parametrize("case", FAST_READER_CASES)
+def test_the_fast_reader_reads_what_the_careful_reader_reads_or_gives_way(tmp_path, case):
+    """The native reader must give the careful reader's rows and line numbers exactly, or hand the file
+    over (NotExact): it is never allowed to read a file differently."""
+    import pyarrow as pa
+
+    from orchestration.land.reader import FileRejected, NotExact, read_carefully, read_fast, scan_file
+
+    body, fast_reads_it = FAST_READER_CASES[case]
+    extract = CONTRACT.extracts["cad_calls"]
+    path = tmp_path / "cad_calls_20240101.csv"
+    path.write_bytes((CALLS_HEADER.replace("\n", "\r\n") if "CRLF" in case else CALLS_HEADER).encode() + body.encode())
+    try:
+        careful = read_carefully(path, extract)
+    except FileRejected:
+        careful = None
+    try:
+        fast = pa.concat_tables(list(read_fast(path, extract, scan_file(path))))
+    except NotExact:
+        fast = None
+    assert (fast is not None) == fast_reads_it
+    if fast is not None:
+        assert fast.equals(careful), (fast.to_pylist(), careful.to_pylist())

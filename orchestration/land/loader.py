@@ -14,8 +14,9 @@
 Files are read natively in blocks (reader.py; a file only the careful Python reader can read exactly
 is read by it), staged in DuckDB temporary tables, validated in DuckDB (row level) and written in
 batches. Each batch is one transaction holding the files' rows, quarantine and ledger entries; for each
-file, rows read must equal rows loaded plus rows quarantined or the batch is rolled back. Memory does
-not grow with a file's size: blocks go straight to DuckDB, which spills to disk past its memory limit.
+file, rows read must equal rows loaded plus rows quarantined or the batch is rolled back. Python's
+memory does not grow with a file's size (blocks go to DuckDB as they are read); DuckDB's still does,
+while it validates a large file's rows in one statement (issue 11 leaves this open).
 """
 
 from __future__ import annotations
@@ -43,7 +44,6 @@ from orchestration.land.reader import (
 from orchestration.land.validate import RowRules, lit, q, record_sql, validation_sql
 
 MANIFEST_NAME = "_manifest.json"
-MEMORY_LIMIT = "1GB"  # DuckDB's share while landing; past it, staged rows spill to <warehouse>.tmp
 STAGE_ROWS = 1_000_000  # rows held in Python (a large file: a few hundred MB) before they go to DuckDB
 
 
@@ -414,7 +414,7 @@ def land(
 
     con = duckdb.connect(str(warehouse_path))
     try:
-        con.execute(f"SET preserve_insertion_order = false; SET memory_limit = '{MEMORY_LIMIT}'")
+        con.execute("SET preserve_insertion_order = false")
         ensure_tables(con, contract)
         ledger = con.execute("SELECT path, checksum, file_signature FROM land.file_ledger").fetchall()
         known = {(path, checksum) for path, checksum, _ in ledger}
@@ -515,7 +515,7 @@ class _PendingFile:
 class _Stage:
     """The rows of one extract's pending files, as strings. Small files are held in Python and handed to
     DuckDB together when the batch is written; once more than STAGE_ROWS are held (a large file), they
-    go to a DuckDB temporary table, block by block, so memory does not grow with the file."""
+    go to a DuckDB temporary table, block by block."""
 
     def __init__(self, con, extract: Extract, number: int):
         self.con, self.extract = con, extract
@@ -570,10 +570,21 @@ class _Stage:
         """The staged rows, as a table name DuckDB can read."""
         if self.in_duckdb:
             self._to_duckdb()
-        else:
-            self.con.register(self.table, pa.concat_tables(self.held))  # no copy
+        else:  # no copy
+            self.con.register(self.table, pa.concat_tables(self.held) if self.held else self._empty())
             self.registered = True
         return self.table
+
+    def _empty(self) -> pa.Table:
+        """No rows (every pending file of the extract is a header alone)."""
+        columns = [pa.field(c, pa.string()) for c in self.extract.column_names]
+        columns += [
+            pa.field("_line", pa.int64()),
+            pa.field("_shape_error", pa.string()),
+            pa.field("_file_idx", pa.int64()),
+            pa.field("_plausible_until", pa.timestamp("us")),
+        ]
+        return pa.schema(columns).empty_table()
 
     def discard(self, idx: int) -> None:
         """Take back a file's rows (it is read again carefully, or rejected)."""
@@ -707,6 +718,14 @@ def _write_extract(
 
     key_match = " AND ".join(f"t.{q(k)} = i.{q(k)}" for k in extract.key)
     key_cols = ", ".join(f"v.{q(k)}" for k in extract.key)
+    # Within one file the duplicate step left one valid row per key; across files the latest wins. (A
+    # large file comes alone, and sorting its millions of rows would cost memory for nothing.)
+    latest = (
+        f"QUALIFY row_number() OVER (PARTITION BY {key_cols} "
+        "ORDER BY f.extracted_at DESC, f.path DESC, v._line DESC) = 1"
+        if len(files) > 1
+        else ""
+    )
     con.execute(
         f"""
         CREATE OR REPLACE TEMP TABLE incoming AS
@@ -715,7 +734,7 @@ def _write_extract(
                CAST(? AS TIMESTAMP) AS _landed_at
         FROM validated v JOIN batch_files f USING (_file_idx)
         WHERE len(v.problems) = 0
-        QUALIFY row_number() OVER (PARTITION BY {key_cols} ORDER BY f.extracted_at DESC, f.path DESC, v._line DESC) = 1
+        {latest}
         """,
         [landed_at],
     )
