@@ -127,6 +127,13 @@ def file_signature(path: Path) -> str | None:
     return f"{st.st_size}:{st.st_mtime_ns}:{st.st_ctime_ns}:{st.st_ino}"
 
 
+def _signature_now(path: Path) -> str | None:
+    try:
+        return file_signature(path)
+    except OSError:  # gone since it was read
+        return None
+
+
 def time_column(extract: Extract) -> str | None:
     """The column whose range tells when an extract's rows happened: its first timestamp column."""
     return next((c.name for c in extract.columns if c.type == "timestamp"), None)
@@ -471,6 +478,11 @@ def land(
                     stages[extract.name] = _Stage(con, extract, len(stages))
                 idx = len(pending)
                 rows = stages[extract.name].add_file(idx, cand, scan, rules)
+                if signature is not None and _signature_now(cand.path) != signature:
+                    # written to while it was read (the scan and the read are two passes): next run
+                    stages[extract.name].discard(idx)
+                    report.waiting.append(cand.rel)
+                    continue
                 if expected_rows is not None and rows != expected_rows:
                     stages[extract.name].discard(idx)
                     raise FileRejected(
@@ -542,6 +554,9 @@ class _Stage:
         except FileRejected:
             self.discard(idx)
             raise
+        except OSError as exc:  # gone or unreadable since it was scanned: rejected alone, the others land
+            self.discard(idx)
+            raise FileRejected(cand.path, f"unreadable file: {exc.strerror or exc}") from None
         return rows
 
     def _hold(self, idx: int, until: dt.datetime, block: pa.Table) -> None:
