@@ -541,8 +541,6 @@ class _Stage:
         until = cand.plausible_until(rules)
         rows = 0
         try:
-            if scan.size == 0:
-                raise NotExact
             for block in read_fast(cand.path, self.extract, scan):
                 self._hold(idx, until, block)
                 rows += block.num_rows

@@ -87,10 +87,6 @@ def scan_file(path: Path) -> FileScan:
     return FileScan(digest.hexdigest(), size, newlines, fast_readable and returns == crlfs, has_quotes, head)
 
 
-def sha256_of(data: bytes) -> str:
-    return hashlib.sha256(data).hexdigest()
-
-
 def read_carefully(path: Path, extract: Extract) -> pa.Table:
     """The whole file, read by Python's csv module (or pyarrow for Parquet): contract columns as strings,
     `_line` and `_shape_error`. Exact messages for every file-level problem."""
@@ -103,6 +99,8 @@ def read_carefully(path: Path, extract: Extract) -> pa.Table:
 def read_fast(path: Path, extract: Extract, scan: FileScan) -> Iterator[pa.Table]:
     """The file in blocks, read natively; raises NotExact (possibly after some blocks) when only the careful
     reader can promise the result. The caller discards the blocks it already took."""
+    if scan.size == 0:  # the careful reader names an empty file
+        raise NotExact
     if path.suffix.lower() == ".parquet":
         yield from _parquet_blocks(path, extract)
         return
