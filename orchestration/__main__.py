@@ -152,7 +152,7 @@ def _demo(args, settings: Settings, run_id: str) -> int:
 
 @locked
 def cmd_land(args, settings: Settings, run_id: str) -> int:
-    return _run_main_job(settings, run_id, rebuild=args.rebuild)
+    return _run_main_job(settings, run_id, rebuild=args.rebuild or args.full_refresh, full_refresh=args.full_refresh)
 
 
 def published_in(result) -> bool:
@@ -163,13 +163,18 @@ def published_in(result) -> bool:
     )
 
 
-def _run_main_job(settings: Settings, run_id: str, rebuild: bool = False) -> int:
+def _run_main_job(settings: Settings, run_id: str, rebuild: bool = False, full_refresh: bool = False) -> int:
     from orchestration.land.loader import warehouse_summary
 
     print(f"== main job (Dagster): land {settings.landing_dir} -> quality gate -> dbt build -> quality gate -> publish")
     job_name = "main_job"
     started = time.monotonic()
-    config = {"ops": {"land_extract_drops": {"config": {"rebuild": True}}}} if rebuild else None
+    ops = {}
+    if rebuild:
+        ops["land_extract_drops"] = {"config": {"rebuild": True}}
+    if full_refresh:
+        ops["dbt_core"] = {"config": {"full_refresh": True}}
+    config = {"ops": ops} if ops else None
     result = run_job(settings, job_name, run_config=config, run_id=run_id)
     seconds = time.monotonic() - started
     if result.success and not published_in(result):
@@ -348,6 +353,12 @@ def main(argv: list[str] | None = None) -> int:
     demo.add_argument("--inject", action="store_true", help="plant bad input too (the run then fails on purpose)")
     land = sub.add_parser("land", help="run the main job on the landing folder as it is (what the schedule does)")
     land.add_argument("--rebuild", action="store_true", help="build, check and publish even when nothing new landed")
+    land.add_argument(
+        "--full-refresh",
+        action="store_true",
+        help="like --rebuild, and rebuild the incremental staging models from all of raw (after a manual change "
+        "to raw tables; a changed rule, seed, setting or code does it by itself)",
+    )
     sub.add_parser("dev", help="start the Dagster UI (dagster dev) on the project's instance")
     sub.add_parser("status", help="show what the warehouse holds")
     sub.add_parser("prepare", help="parse the dbt project (the Dagster definitions load its manifest)")

@@ -8,11 +8,17 @@ A release records two fingerprints in its published.json:
   DuckDB. An edited rule, seed, threshold or upgrade changes it.
 A run whose landing found nothing new and whose fingerprints equal the published ones would rebuild
 the same release, so dbt, the quality gates and publishing are skipped (orchestration/assets/land.py).
+
+The staging models are incremental (they read only rows landed since their last build). That is exact
+only while the rules fingerprint is the one they were built under, so every core dbt build is recorded
+in the warehouse (land.dbt_builds) and the next one is a full refresh when the fingerprint differs from
+that of the last finished build or of any attempt since.
 """
 
 from __future__ import annotations
 
 import dataclasses
+import datetime as dt
 import hashlib
 import json
 import os
@@ -110,3 +116,57 @@ def _postgres_built_from(settings: Settings) -> dict | None:
         return json.loads((settings.serving_dir / POSTGRES_RECORD).read_text()).get("built_from")
     except (OSError, ValueError):
         return None
+
+
+BUILDS_TABLE = "land.dbt_builds"  # every core dbt build: the rules it ran under, and whether it finished
+
+
+def needs_full_refresh(settings: Settings, rules: str) -> str | None:
+    """Why the next core dbt build must rebuild the incremental models from scratch, or None when an
+    incremental build gives the same tables: the last finished build, and every attempt since (an
+    unfinished one may have rebuilt some tables), ran under these very rules."""
+    if not Path(settings.warehouse_path).exists():
+        return None  # nothing built yet: dbt builds every table in full by itself
+    con = duckdb.connect(str(settings.warehouse_path), read_only=True)
+    try:
+        since_last_finished = con.execute(
+            f"SELECT DISTINCT rules_fingerprint FROM {BUILDS_TABLE} WHERE started_at >= "
+            f"(SELECT max(started_at) FROM {BUILDS_TABLE} WHERE finished_at IS NOT NULL)"
+        ).fetchall()
+    except duckdb.CatalogException:
+        since_last_finished = []
+    finally:
+        con.close()
+    if not since_last_finished:
+        return "no finished build of this warehouse is recorded"
+    if since_last_finished != [(rules,)]:
+        return "the code, seeds, rules, settings or person key differ from those of the last build"
+    return None
+
+
+def _now() -> dt.datetime:
+    return dt.datetime.now(dt.UTC).replace(tzinfo=None)
+
+
+def record_build_start(settings: Settings, rules: str, full_refresh: bool) -> dt.datetime:
+    """Record a core dbt build about to start (nothing else holds the warehouse between steps)."""
+    started_at = _now()
+    con = duckdb.connect(str(settings.warehouse_path))
+    try:
+        con.execute(
+            f"CREATE TABLE IF NOT EXISTS {BUILDS_TABLE} (rules_fingerprint VARCHAR NOT NULL, "
+            "full_refresh BOOLEAN NOT NULL, started_at TIMESTAMP NOT NULL, finished_at TIMESTAMP)"
+        )
+        con.execute(f"INSERT INTO {BUILDS_TABLE} VALUES (?, ?, ?, NULL)", [rules, full_refresh, started_at])
+    finally:
+        con.close()
+    return started_at
+
+
+def record_build_finished(settings: Settings, started_at: dt.datetime) -> None:
+    """Mark a core dbt build finished (after dbt has exited)."""
+    con = duckdb.connect(str(settings.warehouse_path))
+    try:
+        con.execute(f"UPDATE {BUILDS_TABLE} SET finished_at = ? WHERE started_at = ?", [_now(), started_at])
+    finally:
+        con.close()

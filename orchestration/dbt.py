@@ -85,10 +85,11 @@ def sync_city_rules(city_dir: Path) -> Path:
     return target_dir
 
 
-def build_args(select: str | None = None, include_unit_tests: bool = False) -> list[str]:
+def build_args(select: str | None = None, include_unit_tests: bool = False, full_refresh: bool = False) -> list[str]:
     """Arguments for `dbt build`. Unit tests run in CI (`dbt test --select test_type:unit`), not in
-    scheduled runs, where they would only slow down every build."""
-    args = ["build"]
+    scheduled runs, where they would only slow down every build. `full_refresh` rebuilds the incremental
+    (staging) models from all of raw."""
+    args = ["build"] + (["--full-refresh"] if full_refresh else [])
     if select:
         args += ["--select", select]
     if not include_unit_tests:

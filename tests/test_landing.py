@@ -137,6 +137,27 @@ def test_an_unchanged_file_is_not_read_again_and_an_edited_one_always_is(tmp_pat
     assert sql(warehouse, "SELECT encounter_id FROM raw.cm_referrals") == [("E2",)]
 
 
+def test_every_landing_stamps_its_rows_later_than_any_before_even_if_the_clock_went_back(tmp_path):
+    """Incremental staging reads the rows stamped after the newest it holds: a landing in the same second
+    as the last, or after the clock went back, must still stamp later."""
+    landing = tmp_path / "landing"
+    header = ",".join(CONTRACT.extracts["cm_referrals"].column_names)
+    warehouse = tmp_path / "w.duckdb"
+    stamps = []
+    for n in range(3):
+        (landing / f"2024-01-0{n + 1}").mkdir(parents=True)
+        (landing / f"2024-01-0{n + 1}" / f"cm_referrals_2024010{n + 1}.csv").write_text(
+            f"{header}\nR{n},E1,food,2024-01-01T10:00:00-05:00\n"
+        )
+        if n == 2:  # the clock went back: the ledger holds a landing an hour in the future
+            with duckdb.connect(str(warehouse)) as con:
+                con.execute("UPDATE land.file_ledger SET landed_at = landed_at + INTERVAL 1 HOUR")
+        land(landing, warehouse, TZ, progress=quiet)
+        stamps.append(sql(warehouse, f"SELECT _landed_at FROM raw.cm_referrals WHERE referral_id = 'R{n}'")[0][0])
+    ledger_before = sql(warehouse, "SELECT max(landed_at) FROM land.file_ledger WHERE path NOT LIKE '2024-01-03%'")
+    assert stamps[0] < stamps[1] < stamps[2] and stamps[2] > ledger_before[0][0]
+
+
 def test_drop_order_does_not_matter(small_city, tmp_path):
     """Landing drops newest first gives the same tables: the latest extract wins, not the latest landed."""
     warehouse = tmp_path / "w.duckdb"

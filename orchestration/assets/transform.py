@@ -1,14 +1,26 @@
 """Transform: every dbt seed, model and test as Dagster assets, in two steps so that the incident-level
 quality checks run between them: core (reference, staging, intermediate, facts: everything but
-tag:metrics), then the metric marts and the public (suppressed) marts (tag:metrics)."""
+tag:metrics), then the metric marts and the public (suppressed) marts (tag:metrics).
+
+The staging models are incremental; everything after them is a table rebuilt every time from complete
+staging tables, so an incremental build equals a full rebuild as long as staging does. Core builds are
+recorded with the rules they ran under (orchestration/build_state.py): a changed rule, seed, code,
+setting or person key makes the next core build a full refresh."""
 
 from collections.abc import Mapping
 from typing import Any
 
 import dagster as dg
 from dagster_dbt import DagsterDbtTranslator, DbtCliResource, dbt_assets
+from pydantic import Field
 
 from orchestration.assets.resources import Warehouse
+from orchestration.build_state import (
+    needs_full_refresh,
+    record_build_finished,
+    record_build_start,
+    rules_fingerprint,
+)
 from orchestration.dbt import DBT_PROJECT, build_args, dbt_environment, prune_run_folders, run_folder
 from orchestration.runlock import record_warehouse_written
 
@@ -25,8 +37,18 @@ class LayerTranslator(DagsterDbtTranslator):
         return fqn[1] if len(fqn) > 2 else super().get_group_name(dbt_resource_props)
 
 
-def _dbt_step(name: str, **selection: str):
-    """One `dbt build` step over a selection of the project, holding the warehouse for the run."""
+class DbtBuildConfig(dg.Config):
+    full_refresh: bool = Field(
+        default=False,
+        description="Rebuild the incremental (staging) models from all of raw, not only the rows landed since "
+        "their last build. Runs by itself when the code, rules, seeds, settings or person key changed; "
+        "`python -m orchestration land --full-refresh` sets it.",
+    )
+
+
+def _dbt_step(name: str, incremental: bool, **selection: str):
+    """One `dbt build` step over a selection of the project, holding the warehouse for the run. The step
+    holding the incremental models decides between an incremental build and a full refresh."""
 
     @dbt_assets(
         manifest=DBT_PROJECT.manifest_path,
@@ -35,18 +57,31 @@ def _dbt_step(name: str, **selection: str):
         dagster_dbt_translator=LayerTranslator(),
         **selection,
     )
-    def _step(context: dg.AssetExecutionContext, dbt: DbtCliResource, warehouse: Warehouse):
+    def _step(context: dg.AssetExecutionContext, config: DbtBuildConfig, dbt: DbtCliResource, warehouse: Warehouse):
         settings = warehouse.settings
         target = run_folder(name, context.run.run_id)
+        full_refresh = config.full_refresh
+        if incremental:
+            rules = rules_fingerprint(settings)
+            reason = "asked for" if full_refresh else needs_full_refresh(settings, rules)
+            full_refresh = reason is not None
+            context.log.info(
+                f"full refresh of the incremental models: {reason}"
+                if full_refresh
+                else "incremental build: the staging models read only the rows landed since their last build"
+            )
+            started_at = record_build_start(settings, rules, full_refresh)
         with dbt_environment(settings):  # warehouse path, time zone, program, rules from the city's settings
-            yield from dbt.cli(build_args(), context=context, target_path=target).stream()
+            yield from dbt.cli(build_args(full_refresh=full_refresh), context=context, target_path=target).stream()
+        if incremental:
+            record_build_finished(settings, started_at)
         record_warehouse_written(settings)  # the gates after this step only read: publish checks it
         prune_run_folders()
 
     return _step
 
 
-# seeds, staging, intermediate and the fact tables, with their tests
-dbt_core = _dbt_step("dbt_core", exclude=METRICS_SELECTION)
-# the metric and public marts, with their tests and contracts
-dbt_metrics = _dbt_step("dbt_metrics", select=METRICS_SELECTION)
+# seeds, staging (incremental), intermediate and the fact tables, with their tests
+dbt_core = _dbt_step("dbt_core", incremental=True, exclude=METRICS_SELECTION)
+# the metric and public marts, with their tests and contracts (tables, rebuilt every time)
+dbt_metrics = _dbt_step("dbt_metrics", incremental=False, select=METRICS_SELECTION)

@@ -16,9 +16,31 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-import great_expectations.expectations as gxe
-
 from orchestration.settings import Settings
+
+
+@dataclass(frozen=True)
+class Expectation:
+    """A Great Expectations expectation by class name and arguments, built only when a check runs:
+    importing GX takes seconds, and the hourly run that finds nothing new never runs a check."""
+
+    kind: str
+    arguments: dict
+
+    def build(self):
+        import great_expectations.expectations as gxe
+
+        return getattr(gxe, self.kind)(**self.arguments)
+
+
+class _Expectations:
+    """`gxe.ExpectColumnValuesToNotBeNull(column=...)` reads as in GX and gives an Expectation."""
+
+    def __getattr__(self, kind: str):
+        return lambda **arguments: Expectation(kind, arguments)
+
+
+gxe = _Expectations()
 
 
 @dataclass(frozen=True)

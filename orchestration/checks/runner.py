@@ -79,7 +79,8 @@ class GateRunner:
         finally:
             con.close()
 
-        suite = gx.ExpectationSuite(name=f"{check.gate}.{check.name}", expectations=check.expectations)
+        expectations = [e.build() for e in check.expectations]
+        suite = gx.ExpectationSuite(name=f"{check.gate}.{check.name}", expectations=expectations)
         suite = self.context.suites.add_or_update(suite)
         asset_name = f"{check.gate}.{check.name}"
         try:

@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import os
 import time
 from collections import defaultdict
 from collections.abc import Callable
@@ -318,42 +319,48 @@ def _walk(landing_dir: Path, rejected: list[FileRejected]) -> list[tuple[Path, s
     found: dict[str, Path] = {}
     seen_dirs: set[Path] = set()
 
-    def visit(folder: Path) -> None:
-        real = folder.resolve()
+    def visit(folder: Path, real: Path) -> None:
         if real in seen_dirs:
             return
         seen_dirs.add(real)
-        try:
-            entries = sorted(folder.iterdir())
+        try:  # scandir: the entry's kind comes with the listing, no system call per file (36,000 at ten years)
+            with os.scandir(folder) as listing:
+                entries = sorted(listing, key=lambda e: e.name)
         except OSError as exc:
             rejected.append(FileRejected(folder, f"unreadable folder: {exc.strerror or exc}"))
             return
         for entry in entries:
             if entry.name.startswith((".", "_")):
                 continue  # manifests, hidden files and partial uploads ("_tmp...") are not extracts
-            symlink = entry.is_symlink()
-            # only a symlink needs resolving (each resolve is a system call per path part, per file)
-            target = entry.resolve() if symlink else real / entry.name
-            if symlink:
-                kind = "folder" if target.is_dir() else "file"
-                if not target.exists():
-                    rejected.append(FileRejected(entry, "broken symlink: it points to nothing"))
-                    continue
-                if target != root and root not in target.parents:
-                    rejected.append(
-                        FileRejected(
-                            entry,
-                            f"symlinked {kind} points outside the landing folder "
-                            f"({root}); not followed. Copy the files in instead",
-                        )
+            if not entry.is_symlink():
+                if entry.is_dir():
+                    visit(folder / entry.name, real / entry.name)
+                elif entry.is_file():
+                    target = real / entry.name
+                    found.setdefault(str(target.relative_to(root)), target)
+                continue
+            # only a symlink needs resolving (each resolve is a system call per path part)
+            link = folder / entry.name
+            target = link.resolve()
+            kind = "folder" if target.is_dir() else "file"
+            if not target.exists():
+                rejected.append(FileRejected(link, "broken symlink: it points to nothing"))
+                continue
+            if target != root and root not in target.parents:
+                rejected.append(
+                    FileRejected(
+                        link,
+                        f"symlinked {kind} points outside the landing folder ({root}); "
+                        "not followed. Copy the files in instead",
                     )
-                    continue
+                )
+                continue
             if target.is_dir():
-                visit(entry)
+                visit(link, target)
             elif target.is_file():
                 found.setdefault(str(target.relative_to(root)), target)
 
-    visit(landing_dir)
+    visit(landing_dir, root)
     return [(path, rel) for rel, path in sorted(found.items())]
 
 
@@ -362,6 +369,7 @@ def discover(landing_dir: Path, settle_seconds: float = 0.0) -> tuple[list[_Cand
     for the next run because they changed within `settle_seconds` (a writer may not have finished)."""
     candidates, rejected, waiting = [], [], []
     manifests: dict[Path, dict | None] = {}
+    folder_times: dict[Path, dt.datetime | None | ValueError] = {}  # each drop folder's extract time, once
     settled_before = time.time() - settle_seconds
     for path, rel in _walk(landing_dir, rejected):
         if settle_seconds and path.stat().st_mtime > settled_before:
@@ -377,11 +385,14 @@ def discover(landing_dir: Path, settle_seconds: float = 0.0) -> tuple[list[_Cand
                 manifests[folder] = None
                 rejected.append(FileRejected(mpath, f"unreadable drop manifest: {exc}"))
         manifest = manifests[folder]
-        try:
-            extracted_at = _drop_extracted_at(folder, manifest)
-        except ValueError as exc:
-            if not any(r.path == folder / MANIFEST_NAME for r in rejected):
+        if folder not in folder_times:
+            try:
+                folder_times[folder] = _drop_extracted_at(folder, manifest)
+            except ValueError as exc:
+                folder_times[folder] = exc
                 rejected.append(FileRejected(folder / MANIFEST_NAME, str(exc)))
+        extracted_at = folder_times[folder]
+        if isinstance(extracted_at, ValueError):
             continue
         date_only = extracted_at is not None and not (manifest and manifest.get("extracted_at"))
         if extracted_at is None:
@@ -393,6 +404,15 @@ def discover(landing_dir: Path, settle_seconds: float = 0.0) -> tuple[list[_Cand
 
 
 # ------------------------------------------------------------------------------------- landing
+
+
+def next_landing_time(con) -> dt.datetime:
+    """This landing's stamp (`_landed_at` of every row it adds or replaces): now, to the second, and always
+    later than every earlier landing's, even if the clock went back, because incremental staging models
+    read only the rows stamped after the latest one they hold (dbt_project/macros/latest_version.sql)."""
+    now = dt.datetime.now(dt.UTC).replace(tzinfo=None, microsecond=0)
+    (latest,) = con.execute("SELECT max(landed_at) FROM land.file_ledger").fetchone()
+    return now if latest is None or now > latest else latest + dt.timedelta(seconds=1)
 
 
 def land(
@@ -416,13 +436,13 @@ def land(
         raise FileNotFoundError(f"landing folder {landing_dir} does not exist")
     warehouse_path = Path(warehouse_path)
     warehouse_path.parent.mkdir(parents=True, exist_ok=True)
-    landed_at = dt.datetime.now(dt.UTC).replace(tzinfo=None, microsecond=0)
     report = LandingReport()
 
     con = duckdb.connect(str(warehouse_path))
     try:
         con.execute("SET preserve_insertion_order = false")
         ensure_tables(con, contract)
+        landed_at = next_landing_time(con)
         ledger = con.execute("SELECT path, checksum, file_signature FROM land.file_ledger").fetchall()
         known = {(path, checksum) for path, checksum, _ in ledger}
         unchanged = {(path, signature) for path, _, signature in ledger if signature is not None}

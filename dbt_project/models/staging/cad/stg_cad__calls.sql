@@ -1,3 +1,5 @@
+{{ config(unique_key='call_id') }}
+
 with latest as (
     {{ latest_version(source('cad', 'cad_calls'), ['call_id']) }}
 )
@@ -6,5 +8,6 @@ select
     call_id,
     incident_number,
     call_received_at,
-    call_source
+    call_source,
+    _landed_at
 from latest

@@ -1,3 +1,5 @@
+{{ config(unique_key='incident_number') }}
+
 with latest as (
     {{ latest_version(source('cad', 'cad_incidents'), ['incident_number']) }}
 )
@@ -18,6 +20,7 @@ select
     violence_in_progress,
     medical_need,
     upper(trim(disposition_code)) as disposition_code,
-    closed_at
+    closed_at,
+    _landed_at
     -- address is sensitive and stops here
 from latest

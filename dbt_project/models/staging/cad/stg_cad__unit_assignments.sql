@@ -1,3 +1,5 @@
+{{ config(unique_key='assignment_id') }}
+
 with latest as (
     {{ latest_version(source('cad', 'cad_unit_assignments'), ['assignment_id']) }}
 )
@@ -12,5 +14,6 @@ select
     arrived_at,
     transported_at,
     cleared_at,
-    unit_disposition
+    unit_disposition,
+    _landed_at
 from latest

@@ -1,3 +1,5 @@
+{{ config(unique_key='encounter_id') }}
+
 with latest as (
     {{ latest_version(source('case_management', 'cm_encounters'), ['encounter_id']) }}
 )
@@ -16,6 +18,7 @@ select
     police_backup_reason,
     ems_requested_at,
     ems_request_reason,
-    updated_at
+    updated_at,
+    _landed_at
     -- narrative is sensitive and stops here
 from latest

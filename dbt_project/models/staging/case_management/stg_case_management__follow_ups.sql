@@ -1,3 +1,5 @@
+{{ config(unique_key='follow_up_id') }}
+
 with latest as (
     {{ latest_version(source('case_management', 'cm_follow_ups'), ['follow_up_id']) }}
 )
@@ -7,5 +9,6 @@ select
     encounter_id,
     followed_up_at,
     team_type,
-    contact_made
+    contact_made,
+    _landed_at
 from latest

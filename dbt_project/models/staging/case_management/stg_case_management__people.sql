@@ -1,3 +1,5 @@
+{{ config(unique_key='person_key') }}
+
 with latest as (
     {{ latest_version(source('case_management', 'cm_people'), ['person_id']) }}
 ),
@@ -24,6 +26,7 @@ select
     end as age_band,
     nullif(trim(gender), '') as gender,
     nullif(trim(race_ethnicity), '') as race_ethnicity,
-    updated_at
+    updated_at,
+    _landed_at
     -- names, birth date, phone and address are sensitive and stop here
 from aged

@@ -1,3 +1,5 @@
+{{ config(unique_key='referral_id') }}
+
 with latest as (
     {{ latest_version(source('case_management', 'cm_referrals'), ['referral_id']) }}
 )
@@ -6,5 +8,6 @@ select
     referral_id,
     encounter_id,
     referral_type,
-    referred_at
+    referred_at,
+    _landed_at
 from latest

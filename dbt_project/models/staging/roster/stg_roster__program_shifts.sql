@@ -1,3 +1,5 @@
+{{ config(unique_key='shift_id') }}
+
 with latest as (
     {{ latest_version(source('roster', 'program_shifts'), ['shift_id']) }}
 )
@@ -7,5 +9,6 @@ select
     unit_id,
     team_type,
     shift_start,
-    shift_end
+    shift_end,
+    _landed_at
 from latest
