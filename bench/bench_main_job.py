@@ -41,10 +41,12 @@ result = run_job(load_settings(), "main_job")
 wall = time.monotonic() - started
 if not result.success:
     raise SystemExit("main job failed: " + "; ".join(failed_checks(result)))
+import dagster as dg
 spans = {{}}
-for e in result.all_events:
-    if e.step_key and e.event_type_value in ("STEP_START", "STEP_SUCCESS"):
-        spans.setdefault(e.step_key, {{}})[e.event_type_value] = e.timestamp
+for record in dg.DagsterInstance.get().all_logs(result.run_id):
+    e = record.dagster_event
+    if e is not None and e.step_key and e.event_type_value in ("STEP_START", "STEP_SUCCESS"):
+        spans.setdefault(e.step_key, {{}})[e.event_type_value] = record.timestamp
 def phase(step):
     if step.startswith("land_extract_drops"): return "landing"
     if step.startswith("dbt_"): return "dbt"
