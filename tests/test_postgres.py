@@ -65,6 +65,12 @@ def city(tmp_path_factory):
     conn.autocommit = True
     for schema in ("reference", "staging", "intermediate"):
         conn.cursor().execute(f'drop schema if exists "{schema}" cascade')
+    # and a developer's schemas from an earlier session: this build starts from nothing, as on a new server
+    # (on an old one, a staging model whose columns changed fails loudly until built with --full-refresh)
+    cur = conn.cursor()
+    cur.execute("select schema_name from information_schema.schemata where schema_name like %s", [f"{DEV_SCHEMA}\\_%"])
+    for (schema,) in cur.fetchall():
+        conn.cursor().execute(f'drop schema "{schema}" cascade')
     conn.close()
     publish(settings, "pg-test")
     publish_to_postgres(settings, pg)
