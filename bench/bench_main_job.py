@@ -19,7 +19,6 @@ run no slower than before (193 s); landing at most 1.5x the lower bound's CPU.
 from __future__ import annotations
 
 import argparse
-import json
 import shutil
 import subprocess
 import sys
@@ -64,12 +63,7 @@ print(json.dumps(dict(wall_seconds=wall, peak_mb=peak / 1024, executed=executed,
 
 def run_child(data: Path) -> dict:
     started = time.monotonic()
-    proc = subprocess.run(
-        [sys.executable, "-c", CHILD.format(repo=str(REPO), data=str(data))], capture_output=True, text=True
-    )
-    if proc.returncode != 0:
-        raise SystemExit(proc.stdout[-2000:] + proc.stderr[-3000:])
-    result = json.loads(proc.stdout.strip().splitlines()[-1])
+    result = bench_landing.run(CHILD.format(repo=str(REPO), data=str(data)))
     result["process_seconds"] = time.monotonic() - started  # interpreter start included
     return result
 
