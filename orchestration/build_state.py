@@ -35,6 +35,22 @@ RULE_FOLDERS = [REPO_ROOT / "dbt_project", REPO_ROOT / "seeds", REPO_ROOT / "orc
 SKIPPED_FOLDERS = {"target", "logs", "dbt_packages", "city_rules", "__pycache__"}
 RULE_SUFFIXES = (".sql", ".yml", ".yaml", ".csv", ".py", ".md", ".json")
 VERSIONED_PACKAGES = ("dbt-core", "dbt-duckdb", "duckdb")
+# Settings that say where files live and when runs start, never what a number is: moving the data folder
+# or changing the schedule does not force a full rebuild (the city folder's files are hashed instead).
+WHERE_AND_WHEN = {
+    "data_dir",
+    "landing_dir",
+    "warehouse_path",
+    "serving_dir",
+    "quality_dir",
+    "city_dir",
+    "schedule_cron",
+    "sensor_interval_seconds",
+    "retries",
+    "run_lock_wait_seconds",
+    "settle_seconds",
+    "marts_freshness_hours",
+}
 
 
 def rules_fingerprint(settings: Settings) -> str:
@@ -48,7 +64,8 @@ def rules_fingerprint(settings: Settings) -> str:
                     path = Path(folder, name)
                     digest.update(f"{path.relative_to(root)}\0".encode())
                     digest.update(hashlib.sha256(path.read_bytes()).digest())
-    settings_text = json.dumps(dataclasses.asdict(settings), default=str, sort_keys=True)
+    deciding = {k: v for k, v in dataclasses.asdict(settings).items() if k not in WHERE_AND_WHEN}
+    settings_text = json.dumps(deciding, default=str, sort_keys=True)
     digest.update(settings_text.encode())
     digest.update(os.environ.get(settings.person_key_env, os.environ.get("ALT911_PERSON_KEY", "")).encode())
     for package in VERSIONED_PACKAGES:

@@ -106,6 +106,16 @@ def test_a_good_run_passes_every_gate_and_publishes(published):
         "storage_version": "v1.0.0+"
     }
     assert con.execute("select count(*) from marts.mart_kpis").fetchone()[0] > 0
+    # every dbt description travels with the published tables, as comments a BI tool shows
+    undocumented = con.execute(
+        "select table_name || '.' || column_name from duckdb_columns() "
+        "where schema_name in ('marts', 'public_marts') and comment is null"
+    ).fetchall()
+    assert undocumented == []
+    tables, described = con.execute(
+        "select count(*), count(comment) from duckdb_tables() where schema_name in ('marts', 'public_marts')"
+    ).fetchone()
+    assert tables > 20 and described == tables
     assert (
         con.execute(
             "select count(*) from information_schema.tables where table_schema in ('raw', 'staging', 'land')"
@@ -204,6 +214,29 @@ def test_an_incident_level_check_blocks_the_metric_marts(published, monkeypatch)
     assert serving_fingerprint(settings) == before
 
 
+def test_a_failing_column_test_fails_the_dbt_step_and_names_itself(published, monkeypatch, tmp_path):
+    """Column-shape dbt tests are not Dagster checks (each check costs event-log writes every run), but a
+    failing one still stops the run before publishing and says which test failed."""
+    import shutil
+
+    from orchestration.settings import DEMO_CITY_DIR
+
+    settings, _ = published
+    before = serving_fingerprint(settings)
+    city = tmp_path / "city"
+    shutil.copytree(DEMO_CITY_DIR, city)
+    call_types = city / "rules" / "call_types.csv"
+    lines = call_types.read_text().splitlines()
+    call_types.write_text("\n".join([*lines, lines[1]]) + "\n")  # a city's rules file with a row twice
+    monkeypatch.setenv("ALT911_CITY_DIR", str(city))
+    result = run_job(load_settings(), "main_job")
+    assert not result.success
+    failures = "\n".join(failed_checks(result))
+    assert "step dbt_core failed" in failures and "unique_call_types_call_type" in failures, failures
+    assert "serving__published_marts" not in executed_steps(result)
+    assert serving_fingerprint(settings) == before
+
+
 REBUILD = {"ops": {"land_extract_drops": {"config": {"rebuild": True}}}}
 
 
@@ -244,7 +277,7 @@ def test_a_run_with_nothing_new_skips_building_and_publishing(published, monkeyp
     assert resent.success and published_in(resent), failed_checks(resent)
 
 
-def test_the_rules_fingerprint_follows_the_city_folder(tmp_path, monkeypatch):
+def test_the_rules_fingerprint_follows_the_rules_not_where_files_live(tmp_path, monkeypatch):
     import shutil
 
     from orchestration.build_state import rules_fingerprint
@@ -258,7 +291,16 @@ def test_the_rules_fingerprint_follows_the_city_folder(tmp_path, monkeypatch):
     assert rules_fingerprint(load_settings()) == first
     rule = sorted((city / "rules").glob("*.csv"))[0]
     rule.write_text(rule.read_text() + "\n")
-    assert rules_fingerprint(load_settings()) != first
+    changed = rules_fingerprint(load_settings())
+    assert changed != first
+    # a moved data folder and city folder, or another schedule, decide no number: no full rebuild
+    shutil.copytree(city, tmp_path / "elsewhere" / "city")
+    monkeypatch.setenv("ALT911_CITY_DIR", str(tmp_path / "elsewhere" / "city"))
+    monkeypatch.setenv("ALT911_DATA_DIR", str(tmp_path / "elsewhere" / "data"))
+    monkeypatch.setenv("ALT911_SCHEDULE_CRON", "*/5 * * * *")
+    assert rules_fingerprint(load_settings()) == changed
+    monkeypatch.setenv("ALT911_MIN_LINK_RATE", "0.5")  # a threshold decides what is published
+    assert rules_fingerprint(load_settings()) != changed
 
 
 def test_a_reader_holding_the_serving_file_does_not_break_a_run(published):
