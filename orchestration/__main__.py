@@ -210,23 +210,28 @@ def _run_main_job(settings: Settings, run_id: str, rebuild: bool = False, full_r
     return 1
 
 
-HEADLINES = [  # (label, metric in marts.mart_kpis, dimension value or None, format)
-    ("CAD incidents", "incidents", None, "{:,.0f}"),
-    ("program-eligible incidents", "eligible_incidents", None, "{:,.0f}"),
-    ("share of eligible served", "share_of_eligible_served", None, "{:.1%}"),
-    ("forgone: outside hours (share of eligible)", "forgone_share_of_eligible", "outside_hours", "{:.1%}"),
-    ("forgone: no unit available", "forgone_share_of_eligible", "no_unit_available", "{:.1%}"),
-    ("forgone: unknown reason", "forgone_share_of_eligible", "unknown", "{:.1%}"),
-    ("CRT response, median minutes", "response_time_median_minutes", "crt", "{:.1f}"),
-    (
-        "police response on eligible calls, median minutes",
-        "response_time_median_minutes",
-        "police_on_eligible",
-        "{:.1f}",
-    ),
-    ("police hours saved", "police_hours_saved", None, "{:,.0f}"),
-    ("arrests per 100: served / police-handled", "arrests_per_100", None, None),
+# The command line's headline summary: which mart_kpis rows to print, in order (metric, dimension
+# value or None). Labels and units come with the rows (seed kpi_metrics), so this list holds no wording.
+HEADLINES = [
+    ("incidents", None),
+    ("eligible_incidents", None),
+    ("share_of_eligible_served", None),
+    ("forgone_share_of_eligible", "outside_hours"),
+    ("forgone_share_of_eligible", "no_unit_available"),
+    ("forgone_share_of_eligible", "unknown"),
+    ("response_time_median_minutes", "crt"),
+    ("response_time_median_minutes", "police_on_eligible"),
+    ("police_hours_saved", None),
+    ("arrests_per_100", "served"),
+    ("arrests_per_100", "police_handled"),
 ]
+UNIT_FORMATS = {  # by kpi_metrics.unit
+    "count": "{:,.0f}",
+    "share": "{:.1%}",
+    "minutes": "{:.1f} min",
+    "hours": "{:,.0f} h",
+    "per_100": "{:.2f}",
+}
 
 
 def headline_metrics(warehouse) -> str:
@@ -236,23 +241,24 @@ def headline_metrics(warehouse) -> str:
     con = duckdb.connect(str(warehouse), read_only=True)
     try:
         rows = con.execute(
-            "select metric, dimension_value, value, value_note from marts.mart_kpis where period_grain = 'all'"
+            "select metric, dimension_value, value, value_note, unit, label from marts.mart_kpis "
+            "where period_grain = 'all'"
         ).fetchall()
     finally:
         con.close()
-    kpi = {(m, d): v for m, d, v, _ in rows}
-    not_recorded = {m: note for m, _, _, note in rows if note}  # "not recorded: <input>"
+    kpi = {(metric, dimension): (value, note, unit, label) for metric, dimension, value, note, unit, label in rows}
+    notes = {metric: (note, label) for metric, _, _, note, _, label in rows if note}  # "not recorded: <input>"
     lines = [f"Headline metrics, whole history (from {warehouse}, marts.mart_kpis):"]
-    for label, metric, dim, fmt in HEADLINES:
-        if metric in not_recorded:
-            text = not_recorded[metric]
-        elif fmt is None:
-            served, police = kpi.get((metric, "served")), kpi.get((metric, "police_handled"))
-            text = f"{served:.2f} / {police:.2f}" if served is not None and police is not None else "n/a"
+    for metric, dimension in HEADLINES:
+        if metric in notes:
+            text, label = notes[metric]
+        elif (metric, dimension) in kpi:
+            value, _, unit, label = kpi[(metric, dimension)]
+            text = UNIT_FORMATS[unit].format(value) if value is not None else "n/a"
         else:
-            value = kpi.get((metric, dim))
-            text = fmt.format(value) if value is not None else "n/a"
-        lines.append(f"  {label:<52}{text:>28}")
+            text, label = "n/a", metric
+        label = f"{label}: {dimension.replace('_', ' ')}" if dimension else label
+        lines.append(f"  {label:<66}{text:>16}")
     return "\n".join(lines)
 
 

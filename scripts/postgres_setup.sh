@@ -3,8 +3,8 @@
 # roles. Idempotent. Used by `make test` / CI and by `make postgres`; to use an existing server
 # instead, skip this and set ALT911_PG_* (see README).
 #   owner role  ALT911_PG_USER        (default alt911)         owns and publishes the schemas
-#   BI role     ALT911_PG_BI_USER     (default alt911_bi)      reads marts and public_marts only
-#   public role ALT911_PG_PUBLIC_USER (default alt911_public)  reads public_marts only
+#   BI role     ALT911_PG_BI_USER     (default alt911_bi)      reads marts, public_marts and reference (code labels) only
+#   public role ALT911_PG_PUBLIC_USER (default alt911_public)  reads public_marts and reference only
 # Passwords come from ALT911_PG_PASSWORD, ALT911_PG_BI_PASSWORD, ALT911_PG_PUBLIC_PASSWORD; the
 # defaults are for a loopback test server only.
 set -euo pipefail

@@ -106,7 +106,7 @@ def test_cahoots_median_dispatch_to_arrival_equals_the_csv(published):
     ]
     got = con.execute(
         "select median_minutes, incidents_measured from marts.mart_response_times "
-        "where period_grain = 'all' and responder = 'crt'"
+        "where period_grain = 'all' and team = 'crt'"
     ).fetchone()
     assert got[1] == len(minutes)
     assert got[0] == pytest.approx(statistics.median(minutes), abs=1e-9)

@@ -75,7 +75,7 @@ def test_zero_clock_is_null_only_where_configured_and_an_arrival_without_dispatc
     assert row == (None, dt.datetime(2021, 9, 15, 14, 9))
     police = con.execute(
         "select incidents_measured, excluded_no_arrival, excluded_no_dispatch "
-        "from marts.mart_response_times where period_grain = 'all' and responder = 'police_on_eligible'"
+        "from marts.mart_response_times where period_grain = 'all' and team = 'police_on_eligible'"
     ).fetchone()
     # eligible incidents police handled: 21-0001 (measured, 8 min), 21-0004 (15 min), 21-0005 (no dispatch)
     assert police == (2, 0, 1)

@@ -95,7 +95,7 @@ def test_readme_main_command_runs_end_to_end(tmp_path):
     assert out.returncode == 0, out.stdout[-3000:] + out.stderr[-3000:]
     assert "main_job succeeded" in out.stdout
     assert "cad_incidents" in out.stdout and "quarantined" in out.stdout
-    assert "Headline metrics" in out.stdout and "share of eligible served" in out.stdout
+    assert "Headline metrics" in out.stdout and "Share of eligible incidents served" in out.stdout
     assert "serving/alt911_marts.duckdb" in out.stdout and "data_docs" in out.stdout
     con = duckdb.connect(str(tmp_path / "serving" / "alt911_marts.duckdb"), read_only=True)  # what BI reads
     truth = __import__("json").loads((tmp_path / "demo_truth.json").read_text())

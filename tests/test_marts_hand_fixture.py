@@ -144,7 +144,7 @@ def test_forgone_reasons(con):
 
 
 def test_response_times(con):
-    rows = {r[0]: r[1:] for r in all_period(con, """select responder, incidents_measured, excluded_no_arrival,
+    rows = {r[0]: r[1:] for r in all_period(con, """select team, incidents_measured, excluded_no_arrival,
         mean_minutes, median_minutes, p90_minutes from marts.mart_response_times""")}
     assert rows["crt"] == (1, 1, 8.0, 8.0, 8.0)  # H1: 09:01 -> 09:09; H9 has no arrival: excluded, counted
     # police on H2, H3, H4, H8: 10, 15, 12, 10 minutes; p90 = 12 + 0.7 x (15 - 12)

@@ -87,7 +87,7 @@ def test_response_times(city):
     con, t = city
     for responder, truth in t["response_time_minutes"].items():
         n, excluded, mean, median, p90 = one(con, f"""select incidents_measured, excluded_no_arrival, mean_minutes,
-            median_minutes, p90_minutes from marts.mart_response_times where period_grain = 'all' and responder = '{responder}'""")
+            median_minutes, p90_minutes from marts.mart_response_times where period_grain = 'all' and team = '{responder}'""")
         assert (n, excluded) == (truth["n"], truth["excluded_no_arrival"]), responder
         assert (mean, median, p90) == (approx(truth["mean"]), approx(truth["median"]), approx(truth["p90"])), responder
 
@@ -114,6 +114,10 @@ def test_encounters_safety_backup(city):
     assert one(con, """select in_person_encounters, police_backup_requests, ems_requests, concurrent_police_dispatches
         from marts.mart_backup_requests where period_grain = 'all'""") == (
         b["in_person_encounters"], b["police_backup_requests"], b["ems_requests"], b["served_911_with_concurrent_police"])
+    # phone-resolved incidents never have a team on scene: not in the concurrent dispatch rate's denominator
+    assert one(con, """select served_911_field_incidents, concurrent_police_dispatch_rate
+        from marts.mart_backup_requests where period_grain = 'all'""") == (
+        b["served_911_field"], approx(b["concurrent_police_dispatch_rate"]["value"]))
 
 
 def test_referrals_transports_follow_ups(city):

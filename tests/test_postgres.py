@@ -160,9 +160,7 @@ def test_a_dbt_build_on_postgres_never_writes_the_schemas_bi_reads(city):
         )
     }
     assert built == {f"{DEV_SCHEMA}_staging", f"{DEV_SCHEMA}_intermediate", f"{DEV_SCHEMA}_marts", "marts"}, built
-    layers = fetch(
-        pg.connect(), "select count(*) from pg_namespace where nspname in ('reference', 'staging', 'intermediate')"
-    )
+    layers = fetch(pg.connect(), "select count(*) from pg_namespace where nspname in ('staging', 'intermediate')")
     assert layers == [(0,)]  # person-level staging tables never reach the server BI reads from
 
 
@@ -233,6 +231,35 @@ def test_the_bi_role_reads_marts_and_public_marts_only(city):
     with pytest.raises(Exception, match="permission denied"):
         cur.execute("create table marts.sneaky (x int)")
     conn.close()
+
+
+def test_bi_tools_see_every_description_and_the_code_labels(city):
+    """dbt's descriptions reach PostgreSQL as comments (a BI tool shows them), and the label tables are
+    published beside the marts, readable by both roles."""
+    pg = city["pg"]
+    undocumented = fetch(
+        pg.connect(),
+        "select c.table_schema || '.' || c.table_name || '.' || c.column_name from information_schema.columns c "
+        "where c.table_schema in ('marts', 'public_marts') and col_description("
+        "(quote_ident(c.table_schema) || '.' || quote_ident(c.table_name))::regclass, c.ordinal_position) is null",
+    )
+    assert undocumented == []
+    tables = fetch(
+        pg.connect(),
+        "select count(*), count(obj_description(c.oid, 'pg_class')) from pg_class c "
+        "join pg_namespace n on n.oid = c.relnamespace "
+        "where n.nspname in ('marts', 'public_marts') and c.relkind = 'r'",
+    )
+    assert tables[0][0] > 20 and tables[0][0] == tables[0][1]
+    (unit_doc,) = fetch(
+        pg.connect(),
+        "select col_description('marts.mart_kpis'::regclass, ordinal_position) from information_schema.columns "
+        "where table_schema = 'marts' and table_name = 'mart_kpis' and column_name = 'unit'",
+    )[0]
+    assert unit_doc.startswith("What the value counts")  # as written in mart_kpis.yml
+    for role, password in ((pg.bi_role, BI_PASSWORD), (pg.public_role, PUBLIC_PASSWORD)):
+        labels = fetch(pg.connect(role, password), "select code, label from reference.not_served_reasons")
+        assert ("outside_hours", "Outside service hours") in labels
 
 
 def test_the_public_role_reads_public_marts_only(city):

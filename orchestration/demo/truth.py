@@ -132,6 +132,8 @@ class Truth:
                     self.response[first["unit_type"]].append(_minutes(first["dispatched_at"], first["arrived_at"]))
             if any(u["dispatched_at"] - inc["received_at"] <= CONCURRENT_WINDOW for u in police):
                 c["served_with_concurrent_police"] += 1
+            # the concurrent dispatch rate's denominator: a team was sent (phone-resolved: none was)
+            c["served_911_field"] += not facts.phone_resolved
 
         if served:
             encounters = [e for e in inc.get("_encounters", []) if e["incident_number"] is not None]
@@ -306,6 +308,8 @@ class Truth:
                 ems_requests=c["ems_requests"],
                 in_person_encounters=c["encounters_in_person"],
                 served_911_with_concurrent_police=c["served_with_concurrent_police"],
+                served_911_field=c["served_911_field"],
+                concurrent_police_dispatch_rate=share(c["served_with_concurrent_police"], c["served_911_field"]),
             ),
             referrals=dict(
                 served_with_referral=share(c["served_with_referral"], c["served_linked"]),

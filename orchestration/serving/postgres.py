@@ -1,8 +1,9 @@
 """Publish the audited serving copy to PostgreSQL, for BI tools that connect best to a server.
 
 The last step of write-audit-publish when ALT911_PUBLISH_POSTGRES=true. Tables are loaded into
-`<schema>__incoming` schemas first; then one transaction drops the old `marts` and `public_marts`,
-renames the incoming ones into place and grants read access. A BI session sees the old schemas or the
+`<schema>__incoming` schemas first; then one transaction drops the old `marts`, `public_marts` and
+`reference` (code labels), renames the incoming ones into place and grants read access. Every table
+and column keeps its dbt description as a PostgreSQL comment. A BI session sees the old schemas or the
 new ones, never a mixture, and a failed load leaves the last good data where it was.
 
 Views analysts built elsewhere on the published tables are kept: the same transaction recreates them,
@@ -23,7 +24,7 @@ import duckdb
 from orchestration.land.validate import lit
 from orchestration.settings import Settings
 
-PUBLISHED = ("marts", "public_marts")
+PUBLISHED = ("marts", "public_marts", "reference")  # reference: the code labels charts need
 PG_TYPES = {
     "VARCHAR": "text",
     "BIGINT": "bigint",
@@ -31,6 +32,7 @@ PG_TYPES = {
     "DOUBLE": "double precision",
     "DATE": "date",
     "TIMESTAMP": "timestamp",
+    "TIME": "time",
     "BOOLEAN": "boolean",
 }
 
@@ -87,6 +89,7 @@ def copy_schema(source: duckdb.DuckDBPyConnection, schema: str, cur, target_sche
         ).fetchall()
         ddl = ", ".join(f'"{c}" {PG_TYPES[t]}' for c, t in cols)
         cur.execute(f'CREATE TABLE "{target_schema}"."{table}" ({ddl})')
+        _copy_comments(source, schema, table, cur, target_schema)
         with tempfile.TemporaryDirectory() as tmp:
             csv_path = Path(tmp) / "table.csv"
             source.execute(
@@ -96,6 +99,21 @@ def copy_schema(source: duckdb.DuckDBPyConnection, schema: str, cur, target_sche
                 cur.copy_expert(f'COPY "{target_schema}"."{table}" FROM STDIN WITH (FORMAT csv, NULL \'\\N\')', fh)
         counts[f"{schema}.{table}"] = cur.rowcount
     return counts
+
+
+def _copy_comments(source: duckdb.DuckDBPyConnection, schema: str, table: str, cur, target_schema: str) -> None:
+    """dbt's descriptions, persisted as comments in DuckDB, become PostgreSQL comments: BI tools show them."""
+    (comment,) = source.execute(
+        "select comment from duckdb_tables() where schema_name = ? and table_name = ?", [schema, table]
+    ).fetchone()
+    if comment:
+        cur.execute(f'COMMENT ON TABLE "{target_schema}"."{table}" IS %s', [comment])
+    for column, comment in source.execute(
+        "select column_name, comment from duckdb_columns() where schema_name = ? and table_name = ? "
+        "and comment is not null",
+        [schema, table],
+    ).fetchall():
+        cur.execute(f'COMMENT ON COLUMN "{target_schema}"."{table}"."{column}" IS %s', [comment])
 
 
 def copy_raw_to_postgres(warehouse_path, pg: PostgresSettings | None = None) -> dict[str, int]:
@@ -185,10 +203,11 @@ def publish_to_postgres(settings: Settings, pg: PostgresSettings | None = None) 
                     cur.execute(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE')
                     cur.execute(f'ALTER SCHEMA "{schema}__incoming" RENAME TO "{schema}"')
                 _recreate_views(cur, views)
-                cur.execute(f'GRANT USAGE ON SCHEMA marts, public_marts TO "{pg.bi_role}"')
-                cur.execute(f'GRANT SELECT ON ALL TABLES IN SCHEMA marts, public_marts TO "{pg.bi_role}"')
-                cur.execute(f'GRANT USAGE ON SCHEMA public_marts TO "{pg.public_role}"')
-                cur.execute(f'GRANT SELECT ON ALL TABLES IN SCHEMA public_marts TO "{pg.public_role}"')
+                cur.execute(f'GRANT USAGE ON SCHEMA marts, public_marts, reference TO "{pg.bi_role}"')
+                cur.execute(f'GRANT SELECT ON ALL TABLES IN SCHEMA marts, public_marts, reference TO "{pg.bi_role}"')
+                # the public role reads suppressed marts and the code labels (no person-level data in either)
+                cur.execute(f'GRANT USAGE ON SCHEMA public_marts, reference TO "{pg.public_role}"')
+                cur.execute(f'GRANT SELECT ON ALL TABLES IN SCHEMA public_marts, reference TO "{pg.public_role}"')
         except Exception:
             with conn:  # the swap rolled back: the last good schemas stand; the loaded copies go
                 for schema in PUBLISHED:

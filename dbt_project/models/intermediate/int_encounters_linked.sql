@@ -29,13 +29,13 @@ select
     e.incident_number,
     i.incident_number is not null as is_linked,
     e.person_key,
-    e.team_type,
+    e.team,
     e.call_origin,
     e.started_at,
     cast({{ to_local('e.started_at') }} as date) as started_local_date,
     e.ended_at,
     e.primary_outcome,
-    coalesce(team.is_program and team.is_field_unit, false)
+    coalesce(unit_type.is_program and unit_type.is_field_unit, false)
     and coalesce(e.primary_outcome, '') <> 'cancelled_en_route' as is_in_person,
     e.responder_felt_safe,
     e.police_backup_requested_at is not null as police_backup_requested,
@@ -51,7 +51,7 @@ select
         as is_followed_up_within_window
 from {{ ref('stg_case_management__encounters') }} as e
 left join {{ ref('stg_cad__incidents') }} as i on e.incident_number = i.incident_number
-left join {{ ref('unit_types') }} as team on e.team_type = team.code
+left join {{ ref('unit_types') }} as unit_type on e.team = unit_type.code
 left join referrals as r on e.encounter_id = r.encounter_id
 left join transports as t on e.encounter_id = t.encounter_id
 left join follow_ups as f on e.encounter_id = f.encounter_id

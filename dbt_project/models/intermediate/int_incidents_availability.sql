@@ -17,7 +17,7 @@ field_shifts as (
         s.shift_start,
         s.shift_end
     from {{ ref('stg_roster__program_shifts') }} as s
-    inner join {{ ref('unit_types') }} as t on s.team_type = t.code
+    inner join {{ ref('unit_types') }} as t on s.team = t.code
     where t.is_program and t.is_field_unit
         and s.unit_id is not null
         and s.shift_end > s.shift_start  -- a shift ending before it starts covers no moment

@@ -40,7 +40,7 @@ expected as (
         'response_time_median_minutes',
         period_grain,
         period_start,
-        responder,
+        team,
         median_minutes,
         null,
         incidents_measured

@@ -4,7 +4,7 @@ select
     incident_number,
     is_linked,
     person_key,
-    team_type,
+    team,
     call_origin,
     started_at,
     started_local_date,

@@ -1,6 +1,7 @@
 -- Three different things, kept apart: police backup requested on scene and EMS requested on scene
 -- (per in-person encounter), and police sent at intake alongside the team (concurrent dispatch,
--- per served 911 incident). Co-response, a planned team type, is in mart_incident_volume.
+-- per served 911 incident with a team sent: phone-resolved incidents never have a team on scene, so
+-- they cannot have police alongside one). Co-response, a planned team type, is in mart_incident_volume.
 with encounters as (
     select
         started_local_date as local_date,
@@ -15,7 +16,7 @@ incidents as (
         local_date,
         has_concurrent_police_dispatch
     from {{ ref('fct_incidents') }}
-    where is_served and intake_call_origin = '911_dispatch'
+    where is_served and intake_call_origin = '911_dispatch' and not is_phone_resolved
 ),
 
 encounter_periods as ({{ by_period('encounters', 'local_date') }}),
@@ -37,7 +38,7 @@ by_incident as (
     select
         period_grain,
         period_start,
-        count(*) as served_911_incidents,
+        count(*) as served_911_field_incidents,
         {{ flag_sum("has_concurrent_police_dispatch") }} as concurrent_police_dispatches
     from incident_periods
     group by period_grain, period_start
@@ -54,8 +55,9 @@ select
                    safe_share('e.police_backup_requests', 'e.in_person_encounters')) }} as police_backup_rate,
     {{ if_recorded('cm_encounters.ems_requested_at',
                    safe_share('e.ems_requests', 'e.in_person_encounters')) }} as ems_request_rate,
-    coalesce(i.served_911_incidents, 0) as served_911_incidents,
+    coalesce(i.served_911_field_incidents, 0) as served_911_field_incidents,
     coalesce(i.concurrent_police_dispatches, 0) as concurrent_police_dispatches,
-    {{ safe_share('i.concurrent_police_dispatches', 'i.served_911_incidents') }} as concurrent_police_dispatch_rate
+    {{ safe_share('i.concurrent_police_dispatches', 'i.served_911_field_incidents') }}
+        as concurrent_police_dispatch_rate
 from by_encounter as e
 full outer join by_incident as i on e.period_grain = i.period_grain and e.period_start = i.period_start

@@ -5,7 +5,7 @@
 with base as (
     select
         local_date,
-        first_field_team as responder,
+        first_field_team as team,
         program_response_minutes as minutes,
         first_field_arrived_at is not null and first_field_dispatched_at is null as is_missing_dispatch
     from {{ ref('fct_incidents') }}
@@ -25,7 +25,7 @@ periods as ({{ by_period('base', 'local_date') }})
 select
     period_grain,
     period_start,
-    responder,
+    team,
     count(minutes) as incidents_measured,
     {{ flag_sum("minutes is null and not is_missing_dispatch") }} as excluded_no_arrival,
     {{ flag_sum("is_missing_dispatch") }} as excluded_no_dispatch,
@@ -33,4 +33,4 @@ select
     percentile_cont(0.5) within group (order by minutes) as median_minutes,
     percentile_cont(0.9) within group (order by minutes) as p90_minutes
 from periods
-group by period_grain, period_start, responder
+group by period_grain, period_start, team

@@ -8,7 +8,7 @@ select
     encounter_id,
     incident_number,
     {{ person_key('person_id') }} as person_key,
-    team_type,
+    team_type as team,
     call_origin,
     started_at,
     ended_at,

@@ -8,7 +8,7 @@ select
     follow_up_id,
     encounter_id,
     followed_up_at,
-    team_type,
+    team_type as team,
     contact_made,
     _landed_at
 from latest

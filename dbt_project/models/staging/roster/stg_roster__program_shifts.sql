@@ -7,7 +7,7 @@ with latest as (
 select
     shift_id,
     unit_id,
-    team_type,
+    team_type as team,
     shift_start,
     shift_end,
     _landed_at
