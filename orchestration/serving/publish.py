@@ -44,7 +44,7 @@ POINTER = "current"
 FIXED_LINKS = {"alt911_marts.duckdb": "alt911_marts.duckdb", "parquet": "parquet", "published.json": "published.json"}
 
 
-def copy_comments(con, source_db: str, target_db: str, schema: str, table: str) -> None:
+def _copy_comments(con, source_db: str, target_db: str, schema: str, table: str) -> None:
     """Carry a table's comments (dbt's descriptions, persist_docs) to its copy, so BI tools show them."""
     rows = con.execute(
         "select null, comment from duckdb_tables() where database_name = ? and schema_name = ? and table_name = ? "
@@ -84,7 +84,7 @@ def publish(settings: Settings, run_id: str) -> dict:
             con.execute(f"CREATE SCHEMA serving.{schema}")
             for table in _tables(con, schema):
                 con.execute(f"CREATE TABLE serving.{schema}.{table} AS SELECT * FROM wh.{schema}.{table}")
-                copy_comments(con, "wh", "serving", schema, table)
+                _copy_comments(con, "wh", "serving", schema, table)
                 counts[f"{schema}.{table}"] = con.execute(f"SELECT count(*) FROM serving.{schema}.{table}").fetchone()[
                     0
                 ]
