@@ -211,7 +211,7 @@ def _run_main_job(settings: Settings, run_id: str, rebuild: bool = False, full_r
 
 
 # The command line's headline summary: which mart_kpis rows to print, in order (metric, dimension
-# value or None). Labels and units come with the rows (seed kpi_metrics), so this list holds no wording.
+# value or None). Labels, units and formats come with the rows (seed kpi_metrics): this list holds no wording.
 HEADLINES = [
     ("incidents", None),
     ("eligible_incidents", None),
@@ -225,40 +225,33 @@ HEADLINES = [
     ("arrests_per_100", "served"),
     ("arrests_per_100", "police_handled"),
 ]
-UNIT_FORMATS = {  # by kpi_metrics.unit
-    "count": "{:,.0f}",
-    "share": "{:.1%}",
-    "minutes": "{:.1f} min",
-    "hours": "{:,.0f} h",
-    "per_100": "{:.2f}",
-}
+UNIT_SUFFIXES = {"minutes": " min", "hours": " h"}  # by kpi_metrics.unit
 
 
 def headline_metrics(warehouse) -> str:
-    """A few headline numbers for the whole history, read from marts.mart_kpis."""
+    """A few headline numbers for the whole history, read from marts.mart_kpis_all_time."""
     import duckdb
 
     con = duckdb.connect(str(warehouse), read_only=True)
     try:
         rows = con.execute(
-            "select metric, dimension_value, value, value_note, unit, label from marts.mart_kpis "
-            "where period_grain = 'all'"
+            "select metric, dimension_value, value, value_note, unit, value_format, label from marts.mart_kpis_all_time"
         ).fetchall()
     finally:
         con.close()
-    kpi = {(metric, dimension): (value, note, unit, label) for metric, dimension, value, note, unit, label in rows}
-    notes = {metric: (note, label) for metric, _, _, note, _, label in rows if note}  # "not recorded: <input>"
-    lines = [f"Headline metrics, whole history (from {warehouse}, marts.mart_kpis):"]
+    kpi = {(metric, dimension): rest for metric, dimension, *rest in rows}
+    notes = {metric: (note, label) for metric, _, _, note, _, _, label in rows if note}  # "not recorded: <input>"
+    lines = [f"Headline metrics, whole history (from {warehouse}, marts.mart_kpis_all_time):"]
     for metric, dimension in HEADLINES:
         if metric in notes:
             text, label = notes[metric]
         elif (metric, dimension) in kpi:
-            value, _, unit, label = kpi[(metric, dimension)]
-            text = UNIT_FORMATS[unit].format(value) if value is not None else "n/a"
+            value, _, unit, value_format, label = kpi[(metric, dimension)]
+            text = format(value, value_format) + UNIT_SUFFIXES.get(unit, "") if value is not None else "n/a"
         else:
             text, label = "n/a", metric
         label = f"{label}: {dimension.replace('_', ' ')}" if dimension else label
-        lines.append(f"  {label:<66}{text:>16}")
+        lines.append(f"  {label:<70}{text:>12}")
     return "\n".join(lines)
 
 

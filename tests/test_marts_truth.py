@@ -172,3 +172,20 @@ def test_kpi_table_carries_the_headline_share(city):
         where metric = 'share_of_eligible_served' and period_grain = 'all'""")
     share = t["served"]["share_of_eligible_served"]
     assert (num, den) == (share["numerator"], share["denominator"]) and value == approx(share["value"])
+
+
+def test_kpi_tables_per_grain_count_each_incident_once(city):
+    """Summing one metric of a per-grain KPI table gives the true total; mart_kpis, which holds every
+    grain at once, gives it five times (why BI models read the per-grain tables)."""
+    con, t = city
+    incidents = t["volume"]["incidents"]
+    for table in ("mart_kpis_daily", "mart_kpis_weekly", "mart_kpis_monthly", "mart_kpis_quarterly", "mart_kpis_all_time"):
+        assert one(con, f"select sum(value) from marts.{table} where metric = 'incidents'") == (incidents,), table
+    assert one(con, "select sum(value) from marts.mart_kpis where metric = 'incidents'") == (5 * incidents,)
+    assert one(con, """select value, unit, value_format, label, label_es from marts.mart_kpis_all_time
+        where metric = 'share_of_eligible_served'""") == (
+        approx(t["served"]["share_of_eligible_served"]["value"]), "share", ".1%",
+        "Share of eligible incidents served", "Proporción de incidentes elegibles atendidos")
+    columns = {c for (c,) in con.execute(
+        "select column_name from duckdb_columns() where table_name = 'mart_kpis_all_time'").fetchall()}
+    assert "period_start" not in columns and "first_local_date" in columns  # no place on a time axis

@@ -3,7 +3,8 @@
 -- A metric whose input the city does not record (city.yml not_recorded) gets one row per period with
 -- a null value and value_note "not recorded: <input>", never a 0.
 -- The list below is one row per metric and the union is generated from it: layout rules do not apply.
--- Each metric's unit and labels (English, Spanish) come from the seed kpi_metrics, their one home.
+-- Each metric's unit, format and labels (English, Spanish) come from the seed kpi_metrics, their one home.
+-- BI reads one grain at a time from mart_kpis_<grain> (macro kpis_at_grain).
 -- noqa: disable=LT02,LT05
 {#- metric, source mart, dimension name (or none), dimension column, numerator, denominator, value, filter,
     the input the metric needs (extract or extract.column; none = CAD alone) -#}
@@ -76,6 +77,7 @@ select
     kpi_values.source_mart,
     kpi_values.value_note,
     presentation.unit,
+    presentation.value_format,
     presentation.label,
     presentation.label_es
 from kpi_values
