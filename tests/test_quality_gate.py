@@ -9,6 +9,7 @@ import hashlib
 import json
 import os
 import re
+import shutil
 import subprocess
 import time
 
@@ -67,18 +68,35 @@ def executed_steps(result) -> set[str]:
     return {e.step_key for e in result.all_events if e.event_type_value == "STEP_SUCCESS"}
 
 
+@pytest.fixture(scope="module")
+def first_publish(tmp_path_factory):
+    """One good demo run, published once for the module (a run takes a minute or more on 2 cores)."""
+    data_dir = tmp_path_factory.mktemp("published")
+    with pytest.MonkeyPatch.context() as mp:
+        point_at(mp, data_dir)
+        settings = load_settings()
+        write_demo_drops(settings, years=DAYS, start=dt.date(2024, 1, 8), progress=lambda m: None)
+        result = run_job(settings, "main_job")
+    assert result.success, failed_checks(result)
+    return data_dir, result
+
+
 @pytest.fixture()
-def published(tmp_path, monkeypatch):
-    """A data folder where one good demo run has published."""
-    monkeypatch.setenv("ALT911_DATA_DIR", str(tmp_path))
+def published(first_publish, tmp_path, monkeypatch):
+    """A data folder of its own where one good demo run has published: a copy of the module's first
+    publish (every path the warehouse keeps is relative to the data folder, so a copy runs on as is)."""
+    template, result = first_publish
+    data_dir = tmp_path / "data"
+    shutil.copytree(template, data_dir, symlinks=True)
+    point_at(monkeypatch, data_dir)
+    return load_settings(), result
+
+
+def point_at(monkeypatch, data_dir) -> None:
+    monkeypatch.setenv("ALT911_DATA_DIR", str(data_dir))
     monkeypatch.setenv("ALT911_DEMO", "true")
     for name in ("ALT911_LANDING_DIR", "ALT911_WAREHOUSE", "ALT911_SERVING_DIR", "ALT911_QUALITY_DIR"):
         monkeypatch.delenv(name, raising=False)
-    settings = load_settings()
-    write_demo_drops(settings, years=DAYS, start=dt.date(2024, 1, 8), progress=lambda m: None)
-    result = run_job(settings, "main_job")
-    assert result.success, failed_checks(result)
-    return settings, result
 
 
 def test_a_good_run_passes_every_gate_and_publishes(published):
@@ -217,8 +235,6 @@ def test_an_incident_level_check_blocks_the_metric_marts(published, monkeypatch)
 def test_a_failing_column_test_fails_the_dbt_step_and_names_itself(published, monkeypatch, tmp_path):
     """Column-shape dbt tests are not Dagster checks (each check costs event-log writes every run), but a
     failing one still stops the run before publishing and says which test failed."""
-    import shutil
-
     from orchestration.settings import DEMO_CITY_DIR
 
     settings, _ = published
@@ -278,8 +294,6 @@ def test_a_run_with_nothing_new_skips_building_and_publishing(published, monkeyp
 
 
 def test_the_rules_fingerprint_follows_the_rules_not_where_files_live(tmp_path, monkeypatch):
-    import shutil
-
     from orchestration.build_state import rules_fingerprint
     from orchestration.settings import DEMO_CITY_DIR
 
