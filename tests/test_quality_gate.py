@@ -113,7 +113,7 @@ def test_a_good_run_passes_every_gate_and_publishes(published):
         "marts/mart_eligibility:assert_totals_reconcile_across_marts",
         "marts/mart_kpis:assert_kpis_match_their_marts",
         "marts/fct_incidents:assert_eligibility_flags_consistent",
-        "public_marts/pub_incident_volume_monthly:small_cells_suppressed_pub_incident_volume_monthly_incidents__month",
+        "public_marts/pub_incident_volume_monthly:small_cells_suppressed_pub_incident_volume_monthly_incidents__period_start",
         # row rules: the landing contract
         "raw/cad_incidents:landed_cleanly",
     }

@@ -2,7 +2,7 @@
 -- served is published only when both of its counts are.
 with cells as (
     select
-        period_start as month,
+        period_start,
         'served' as status,
         served_eligible_incidents as incidents
     from {{ ref('mart_eligibility') }}
@@ -16,14 +16,14 @@ with cells as (
     where period_grain = 'month'
 ),
 
-suppressed as {{ suppress_small_cells('cells', ['month'], 'incidents', ['status']) }}
+suppressed as {{ suppress_small_cells('cells', ['period_start'], 'incidents', ['status']) }}
 
 select
-    month,
+    period_start,
     status,
     case when is_suppressed then null else incidents end as incidents,
     is_suppressed,
-    case when max(case when is_suppressed then 1 else 0 end) over (partition by month) = 0
-            then {{ safe_share('incidents', 'sum(incidents) over (partition by month)') }}
+    case when max(case when is_suppressed then 1 else 0 end) over (partition by period_start) = 0
+            then {{ safe_share('incidents', 'sum(incidents) over (partition by period_start)') }}
     end as share_of_eligible
 from suppressed

@@ -1,7 +1,7 @@
 -- Public: incidents per month by call origin and serving team, small cells suppressed.
 with cells as (
     select
-        period_start as month,
+        period_start,
         call_origin,
         served_by_team,
         incidents
@@ -9,10 +9,10 @@ with cells as (
     where period_grain = 'month'
 ),
 
-suppressed as {{ suppress_small_cells('cells', ['month'], 'incidents', ['call_origin', 'served_by_team']) }}
+suppressed as {{ suppress_small_cells('cells', ['period_start'], 'incidents', ['call_origin', 'served_by_team']) }}
 
 select
-    month,
+    period_start,
     call_origin,
     served_by_team,
     case when is_suppressed then null else incidents end as incidents,

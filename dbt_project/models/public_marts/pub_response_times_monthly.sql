@@ -1,7 +1,7 @@
 -- Public: response-time statistics per month and team, published only when measured on at
 -- least var('public_min_cell_size') incidents (a statistic of a few incidents describes those few).
 select
-    period_start as month,
+    period_start,
     team,
     incidents_measured < {{ var('public_min_cell_size') }} as is_suppressed,
     case when incidents_measured >= {{ var('public_min_cell_size') }} then incidents_measured end as incidents_measured,

@@ -6,9 +6,9 @@ select
     person_key,
     team,
     call_origin,
-    started_at,
+    started_at as started_at_utc,
     started_local_date,
-    ended_at,
+    ended_at as ended_at_utc,
     primary_outcome,
     is_in_person,
     responder_felt_safe,
@@ -19,6 +19,6 @@ select
     referral_count,
     transport_count,
     follow_up_count,
-    first_followed_up_at,
+    first_followed_up_at as first_followed_up_at_utc,
     is_followed_up_within_window
 from {{ ref('int_encounters_linked') }}

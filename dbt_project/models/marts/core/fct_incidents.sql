@@ -69,7 +69,7 @@ arrests as (
 joined as (
     select
         i.incident_number,
-        i.received_at,
+        i.received_at as received_at_utc,
         i.received_at_local,
         cast(i.received_at_local as date) as local_date,
         cast(extract(hour from i.received_at_local) as integer) as local_hour,
@@ -93,8 +93,8 @@ joined as (
         coalesce(r.program_assignments, 0) > 0 as is_served,
         coalesce(r.phone_diversion_assignments, 0) > 0 and coalesce(r.field_assignments, 0) = 0 as is_phone_resolved,
         r.first_field_team,
-        r.first_field_dispatched_at,
-        r.first_field_arrived_at,
+        r.first_field_dispatched_at as first_field_dispatched_at_utc,
+        r.first_field_arrived_at as first_field_arrived_at_utc,
         r.program_field_hours,
         n.not_served_reason,
         n.not_served_reason_unconstrained,
@@ -104,8 +104,8 @@ joined as (
         coalesce(r.police_assignments, 0) as police_assignments,
         coalesce(r.police_assignments_cleared, 0) as police_assignments_cleared,
         r.police_unit_hours,
-        r.police_first_dispatched_at,
-        r.police_first_arrived_at,
+        r.police_first_dispatched_at as police_first_dispatched_at_utc,
+        r.police_first_arrived_at as police_first_arrived_at_utc,
         coalesce(r.police_sent_at_intake, 0) > 0 as has_police_sent_at_intake,
         coalesce(r.transporting_assignments, 0) > 0 as has_transport,
         x.encounter_id,
@@ -135,12 +135,12 @@ final as (
             when is_served then first_field_team
         end as served_by_team,
         case
-            when first_field_arrived_at is not null and intake_call_origin = '911_dispatch'
-                then {{ minutes_between('first_field_dispatched_at', 'first_field_arrived_at') }}
+            when first_field_arrived_at_utc is not null and intake_call_origin = '911_dispatch'
+                then {{ minutes_between('first_field_dispatched_at_utc', 'first_field_arrived_at_utc') }}
         end as program_response_minutes,
         case
-            when police_first_arrived_at is not null
-                then {{ minutes_between('police_first_dispatched_at', 'police_first_arrived_at') }}
+            when police_first_arrived_at_utc is not null
+                then {{ minutes_between('police_first_dispatched_at_utc', 'police_first_arrived_at_utc') }}
         end as police_response_minutes,
         is_served and intake_call_origin = '911_dispatch' and has_police_sent_at_intake
             as has_concurrent_police_dispatch,

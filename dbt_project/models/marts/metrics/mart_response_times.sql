@@ -7,7 +7,7 @@ with base as (
         local_date,
         first_field_team as team,
         program_response_minutes as minutes,
-        first_field_arrived_at is not null and first_field_dispatched_at is null as is_missing_dispatch
+        first_field_arrived_at_utc is not null and first_field_dispatched_at_utc is null as is_missing_dispatch
     from {{ ref('fct_incidents') }}
     where is_served and intake_call_origin = '911_dispatch' and first_field_team is not null
     union all
@@ -15,7 +15,7 @@ with base as (
         local_date,
         'police_on_eligible',
         police_response_minutes,
-        police_first_arrived_at is not null and police_first_dispatched_at is null
+        police_first_arrived_at_utc is not null and police_first_dispatched_at_utc is null
     from {{ ref('fct_incidents') }}
     where is_program_eligible and not is_served and intake_call_origin = '911_dispatch' and police_assignments > 0
 ),
