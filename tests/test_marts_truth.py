@@ -189,3 +189,37 @@ def test_kpi_tables_per_grain_count_each_incident_once(city):
     columns = {c for (c,) in con.execute(
         "select column_name from duckdb_columns() where table_name = 'mart_kpis_all_time'").fetchall()}
     assert "period_start" not in columns and "first_local_date" in columns  # no place on a time axis
+
+
+def test_quarterly_public_marts_publish_the_truth_or_withhold_it(city):
+    """The eight weeks fall in one quarter (2023-Q4): what the quarterly public marts publish is the
+    planted truth of the whole history, and what they withhold is a small count or would give back a
+    month the monthly marts withheld."""
+    con, t = city
+    served, forgone = t["served"]["served_eligible"], t["forgone"]["total"]
+    rows = dict((s, (n, hidden)) for s, n, hidden in con.execute(
+        "select status, incidents, is_suppressed from public_marts.pub_eligible_incidents_quarterly "
+        "where period_start = date '2023-10-01'").fetchall())
+    assert rows == {"served": (served, False), "forgone": (forgone, False)}  # hundreds each: nothing withheld
+    b = t["backup"]
+    requests, base, rate, hidden = one(con, """select requests, base_count, rate, is_suppressed
+        from public_marts.pub_backup_requests_quarterly where request_type = 'concurrent_police_dispatch'""")
+    few = lambda n: 1 <= n <= 10  # noqa: E731
+    if few(b["served_911_with_concurrent_police"]) or few(b["served_911_field"] - b["served_911_with_concurrent_police"]):
+        assert hidden and requests is None
+    else:
+        monthly = con.execute("""select requests, base_count from public_marts.pub_backup_requests_monthly
+            where request_type = 'concurrent_police_dispatch'""").fetchall()
+        withheld = b["served_911_with_concurrent_police"] - sum(r or 0 for r, _ in monthly)
+        if few(withheld):
+            assert hidden and requests is None
+        else:
+            assert (requests, base, rate, hidden) == (
+                b["served_911_with_concurrent_police"], b["served_911_field"],
+                approx(b["concurrent_police_dispatch_rate"]["value"]), False)
+    # outcomes: a quarter never gives back a month's withheld count
+    for outcome, quarter in con.execute(
+            "select primary_outcome, incidents from public_marts.pub_outcomes_quarterly where not is_suppressed").fetchall():
+        months = [n for (n,) in con.execute(
+            "select incidents from public_marts.pub_outcomes_monthly where primary_outcome = ?", [outcome]).fetchall()]
+        assert not few(quarter - sum(n or 0 for n in months)), outcome

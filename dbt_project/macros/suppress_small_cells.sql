@@ -9,19 +9,27 @@
     exactly one primary cell, its total minus the other cells would reveal it, so the group's smallest
     other non-zero cell is suppressed too (complementary). When the group total itself is small,
     every cell of the group is suppressed. Suppressed counts become null, with is_suppressed = true.
-    Zero is published: a count of nobody identifies nobody. -#}
-{% macro suppress_small_cells(cells, group_columns, count_column, cell_columns) %}
+    Zero is published: a count of nobody identifies nobody.
+    also_primary: a further condition that makes a cell primary (a quarterly cell whose months left a
+    small count unpublished, see unpublished_in_months). -#}
+{% macro suppress_small_cells(cells, group_columns, count_column, cell_columns, also_primary=none) %}
 {%- set k = var('public_min_cell_size') -%}
 {%- set group_by = group_columns | join(', ') -%}
 (
-    with flagged as (
+    with primaried as (
         select
             c.*,
-            {{ count_column }} between 1 and {{ k - 1 }} as is_primary,
-            sum({{ count_column }}) over (partition by {{ group_by }}) as group_total,
-            sum(case when {{ count_column }} between 1 and {{ k - 1 }} then 1 else 0 end)
-                over (partition by {{ group_by }}) as primaries_in_group
+            ({{ count_column }} between 1 and {{ k - 1 }}
+             {%- if also_primary %} or coalesce({{ also_primary }}, false){% endif %}) as is_primary
         from {{ cells }} as c
+    ),
+
+    flagged as (
+        select
+            *,
+            sum({{ count_column }}) over (partition by {{ group_by }}) as group_total,
+            sum(case when is_primary then 1 else 0 end) over (partition by {{ group_by }}) as primaries_in_group
+        from primaried
     ),
 
     ranked as (
@@ -45,4 +53,59 @@
         ) as is_suppressed
     from ranked
 )
+{% endmacro %}
+
+{#- Publishing a quarter beside its months must not give back a month's suppressed count: a quarterly
+    cell minus the published months of the same cell is what the months withheld. The column
+    unpublished_in_months holds it; a cell where it is from 1 to var('public_min_cell_size') - 1 is
+    suppressed (pass it as also_primary). monthly: the monthly public mart of the same cells. -#}
+{% macro unpublished_in_months(cells, monthly, cell_columns, count_column) %}
+(
+    select
+        c.*,
+        c.{{ count_column }} - coalesce(m.published, 0) as unpublished_in_months
+    from {{ cells }} as c
+    left join (
+        select
+            cast(date_trunc('quarter', period_start) as date) as period_start,
+            {{ cell_columns | join(', ') }},
+            sum({{ count_column }}) as published
+        from {{ monthly }}
+        group by all
+    ) as m
+        on c.period_start = m.period_start
+        {%- for column in cell_columns %} and c.{{ column }} is not distinct from m.{{ column }}{% endfor %}
+)
+{% endmacro %}
+
+{#- A public mart of counts: the cells of one grain of a metric mart, suppressed within each period.
+    A quarterly mart given its monthly twin (monthly) also suppresses what the months withheld. -#}
+{% macro public_counts(mart, grain, cell_columns, count_column, where=none, monthly=none) %}
+{%- set k = var('public_min_cell_size') -%}
+with cells as (
+    select
+        period_start,
+        {{ cell_columns | join(', ') }},
+        {{ count_column }}
+    from {{ mart }}
+    where period_grain = '{{ grain }}'{% if where %} and {{ where }}{% endif %}
+),
+
+{%- if monthly %}
+
+checked as {{ unpublished_in_months('cells', monthly, cell_columns, count_column) }},
+
+suppressed as {{ suppress_small_cells('checked', ['period_start'], count_column, cell_columns,
+                                      also_primary='unpublished_in_months between 1 and ' ~ (k - 1)) }}
+{%- else %}
+
+suppressed as {{ suppress_small_cells('cells', ['period_start'], count_column, cell_columns) }}
+{%- endif %}
+
+select
+    period_start,
+    {{ cell_columns | join(', ') }},
+    case when is_suppressed then null else {{ count_column }} end as {{ count_column }},
+    is_suppressed
+from suppressed
 {% endmacro %}

@@ -1,0 +1,2 @@
+-- Public: police backup, EMS and concurrent police dispatch per month, small counts withheld.
+{{ public_backup_requests('month') }}
