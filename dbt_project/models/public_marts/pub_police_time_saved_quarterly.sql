@@ -4,9 +4,11 @@ select
     period_start,
     served_eligible_911_incidents < {{ var('public_min_cell_size') }} as is_suppressed,
     case when served_eligible_911_incidents >= {{ var('public_min_cell_size') }}
-            then served_eligible_911_incidents end as served_eligible_911_incidents,
+            then served_eligible_911_incidents
+    end as served_eligible_911_incidents,
     case when served_eligible_911_incidents >= {{ var('public_min_cell_size') }}
-            then police_hours_saved end as police_hours_saved,
+            then police_hours_saved
+    end as police_hours_saved,
     avg_police_units_per_incident,
     units_source,
     avg_police_hours_per_unit,
