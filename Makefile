@@ -1,6 +1,8 @@
 # The two commands a fresh machine needs (see README):
-#   make demo   - install into .venv, generate a demo city-year, run the main job end to end on DuckDB
+#   make demo   - install into .venv, generate a demo city-year, run the main job end to end on DuckDB,
+#                 and build the public site and data cards (Chromium, a Debian package, prints the PDFs)
 #   make test   - install into .venv and run the whole test suite (CI runs exactly this, after make lint)
+#   make site   - rebuild the public site from the current serving copy and open it
 #   make lint   - ruff (Python) and SQLFluff (dbt SQL, DuckDB dialect); pre-commit runs the same
 SHELL := /bin/bash
 PYTHON ?= python3
@@ -8,7 +10,7 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 INSTALLED := $(VENV)/.installed
 
-.PHONY: setup demo land dev test lint format postgres bench bench-main docs dbt dbt-docs lock clean
+.PHONY: setup demo site land dev test lint format postgres bench bench-main docs dbt dbt-docs lock clean
 
 $(INSTALLED): pyproject.toml requirements.lock
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -33,7 +35,13 @@ format: $(INSTALLED)
 	$(VENV)/bin/sqlfluff fix dbt_project/models dbt_project/tests --processes 2
 
 demo: $(INSTALLED)
+	bash scripts/browser_setup.sh
 	$(PY) -m orchestration demo $(ARGS)
+
+# the public site and data cards, rebuilt from the current serving copy, then opened
+site: $(INSTALLED)
+	bash scripts/browser_setup.sh
+	$(PY) -m orchestration site --open
 
 land: $(INSTALLED)
 	$(PY) -m orchestration land $(ARGS)
@@ -42,9 +50,11 @@ dev: setup
 	$(PY) -m orchestration dev
 
 # The suite needs a PostgreSQL server: a local one is installed/started by scripts/postgres_setup.sh
-# (database alt911_test); set ALT911_PG_* to use another.
+# (database alt911_test); set ALT911_PG_* to use another. The browser tests need Chromium
+# (scripts/browser_setup.sh installs the Debian package).
 test: $(INSTALLED)
 	ALT911_PG_DATABASE=$${ALT911_PG_DATABASE:-alt911_test} bash scripts/postgres_setup.sh
+	bash scripts/browser_setup.sh
 	ALT911_PG_DATABASE=$${ALT911_PG_DATABASE:-alt911_test} $(PY) -m pytest $(ARGS)
 
 # A local PostgreSQL server for BI serving (database alt911): then `ALT911_PUBLISH_POSTGRES=true make demo`.

@@ -193,7 +193,8 @@ def _run_main_job(settings: Settings, run_id: str, rebuild: bool = False, full_r
             f"\nPublished (BI tools and analysts read these):\n"
             f"  serving DuckDB file  {settings.serving_path}\n"
             f"  Parquet exports      {settings.parquet_dir}/<mart>.parquet\n"
-            f"  quality Data Docs    {settings.data_docs_index}"
+            f"  quality Data Docs    {settings.data_docs_index}\n"
+            f"  public site          {settings.site_dir / 'index.html'} (data cards: {settings.site_dir / 'cards'})"
         )
         print(f"\n{headline_metrics(settings.serving_path)}")
         print(
@@ -320,6 +321,34 @@ def cmd_dbt(args, settings: Settings, run_id: str) -> int:
     return run_dbt(args.dbt_args, env=dbt_env(settings, **extra), capture=False).returncode
 
 
+def cmd_site(args, settings: Settings) -> int:
+    """Build the public site and data cards from the serving copy as it is (no run, no dbt)."""
+    import dataclasses
+    import uuid
+
+    from orchestration.site.build import SiteError
+    from orchestration.site.publish import publish_site
+
+    if args.no_pdf:
+        settings = dataclasses.replace(settings, site_pdf=False)
+    try:
+        result = publish_site(settings, f"site-{uuid.uuid4()}")
+    except SiteError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    index = settings.site_dir / "index.html"
+    print(
+        f"public site: {index}\n"
+        f"data cards:  {settings.site_dir / 'cards' / 'index.html'} ({len(result['cards'])} quarters)"
+    )
+    if args.open:
+        import webbrowser
+
+        if not webbrowser.open(index.resolve().as_uri()):
+            print("(no browser to open here: open the file above in any browser, or copy the folder to a static host)")
+    return 0
+
+
 def cmd_prepare(args, settings: Settings) -> int:
     from orchestration.dbt import prepare_manifest
 
@@ -361,6 +390,9 @@ def main(argv: list[str] | None = None) -> int:
     sub.add_parser("dev", help="start the Dagster UI (dagster dev) on the project's instance")
     sub.add_parser("status", help="show what the warehouse holds")
     sub.add_parser("prepare", help="parse the dbt project (the Dagster definitions load its manifest)")
+    site = sub.add_parser("site", help="build the public site and data cards from the current serving copy")
+    site.add_argument("--no-pdf", action="store_true", help="HTML only (the PDF cards need Chromium)")
+    site.add_argument("--open", action="store_true", help="open the site in a browser afterwards")
     city = sub.add_parser("city", help="`city new <folder>`: scaffold a city folder (ALT911_CITY_DIR points at it)")
     city.add_argument("action", choices=["new"])
     city.add_argument("folder", type=Path, help="the new city folder (outside the repository, or under cities/)")
@@ -381,6 +413,7 @@ def main(argv: list[str] | None = None) -> int:
         "dev": cmd_dev,
         "city": cmd_city,
         "prepare": cmd_prepare,
+        "site": cmd_site,
     }
     return commands[args.command](args, settings)
 

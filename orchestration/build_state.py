@@ -33,6 +33,9 @@ from orchestration.settings import REPO_ROOT, Settings
 # Folders whose files decide what is published (generated and cached files are not walked).
 RULE_FOLDERS = [REPO_ROOT / "dbt_project", REPO_ROOT / "seeds", REPO_ROOT / "orchestration", REPO_ROOT / "profiles"]
 SKIPPED_FOLDERS = {"target", "logs", "dbt_packages", "city_rules", "__pycache__"}
+# How the public site words and draws the published numbers decides none of them: a new chart or a
+# program's quarterly note rebuilds the site (`python -m orchestration site`), never the warehouse.
+PRESENTATION = (REPO_ROOT / "orchestration" / "site", "public_site.yml")
 RULE_SUFFIXES = (".sql", ".yml", ".yaml", ".csv", ".py", ".md", ".json")
 VERSIONED_PACKAGES = ("dbt-core", "dbt-duckdb", "duckdb")
 # Settings that say where files live and when runs start, never what a number is: moving the data folder
@@ -50,6 +53,7 @@ WHERE_AND_WHEN = {
     "run_lock_wait_seconds",
     "settle_seconds",
     "marts_freshness_hours",
+    "site_pdf",
 }
 
 
@@ -58,9 +62,13 @@ def rules_fingerprint(settings: Settings) -> str:
     digest = hashlib.sha256()
     for root in [*RULE_FOLDERS, settings.city_dir]:
         for folder, subfolders, files in os.walk(root):
-            subfolders[:] = sorted(d for d in subfolders if d not in SKIPPED_FOLDERS and not d.startswith("."))
+            subfolders[:] = sorted(
+                d
+                for d in subfolders
+                if d not in SKIPPED_FOLDERS and not d.startswith(".") and Path(folder, d) != PRESENTATION[0]
+            )
             for name in sorted(files):
-                if name.endswith(RULE_SUFFIXES):
+                if name.endswith(RULE_SUFFIXES) and name != PRESENTATION[1]:
                     path = Path(folder, name)
                     digest.update(f"{path.relative_to(root)}\0".encode())
                     digest.update(hashlib.sha256(path.read_bytes()).digest())

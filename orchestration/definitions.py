@@ -6,7 +6,7 @@ import dagster as dg
 from orchestration.assets.checks import QUALITY_CHECKS
 from orchestration.assets.land import land_extract_drops
 from orchestration.assets.resources import RESOURCES
-from orchestration.assets.serving import published_marts
+from orchestration.assets.serving import public_site, published_marts
 from orchestration.assets.transform import dbt_core, dbt_metrics
 from orchestration.automation import landing_folder_sensor, main_schedule, mart_freshness_checks, mart_freshness_sensor
 from orchestration.dbt import DBT_PROJECT
@@ -15,7 +15,7 @@ from orchestration.jobs import main_job
 DBT_PROJECT.prepare_if_dev()  # under `dagster dev`, re-parse the dbt project on every reload
 
 defs = dg.Definitions(
-    assets=[land_extract_drops, dbt_core, dbt_metrics, published_marts],
+    assets=[land_extract_drops, dbt_core, dbt_metrics, published_marts, public_site],
     asset_checks=[*QUALITY_CHECKS, *mart_freshness_checks],
     jobs=[main_job],
     schedules=[main_schedule],

@@ -8,7 +8,8 @@ from orchestration.assets.resources import LOAD_TIME_SETTINGS
 main_job = dg.define_asset_job(
     "main_job",
     selection=dg.AssetSelection.all(),
-    description="Land new extract drops, build the warehouse, run the quality gate, publish the serving copy.",
+    description="Land new extract drops, build the warehouse, run the quality gate, publish the serving copy "
+    "and the public site.",
     # transient failures (a file still being written, a brief lock) are retried; check failures are not
     op_retry_policy=dg.RetryPolicy(max_retries=LOAD_TIME_SETTINGS.retries, delay=30),
     run_tags={"alt911/writes": "warehouse"},

@@ -70,6 +70,13 @@ class Settings:
     daily_volume_band: float = 0.5
     # serving
     publish_postgres: bool = False
+    site_pdf: bool = True  # print the public site's quarterly data cards to PDF (needs Chromium)
+
+    @property
+    def site_dir(self) -> Path:
+        """The public site and data cards (a fixed symlink into serving/site_releases, switched whole
+        after each publish)."""
+        return self.serving_dir / "site"
 
     @property
     def rules_dir(self) -> Path:
@@ -128,6 +135,7 @@ _ENV = {  # field -> (environment variable, type)
     "max_missing_clear_share": ("ALT911_MAX_MISSING_CLEAR_SHARE", float),
     "daily_volume_band": ("ALT911_DAILY_VOLUME_BAND", float),
     "publish_postgres": ("ALT911_PUBLISH_POSTGRES", "bool"),
+    "site_pdf": ("ALT911_SITE_PDF", "bool"),
 }
 
 # city.yml entry (section.key) -> settings field. Anything else in city.yml is refused as a typo.

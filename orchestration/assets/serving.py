@@ -49,3 +49,27 @@ def published_marts(context: dg.AssetExecutionContext, warehouse: Warehouse) -> 
             "data_docs": dg.MetadataValue.path(str(settings.data_docs_index)),
         }
     )
+
+
+@dg.asset(
+    key=["serving", "public_site"],
+    group_name="serving",
+    deps=[published_marts],
+    kinds={"html", "pdf"},
+    description="The public site (dashboard, Major Questions) and the quarterly data cards in English and "
+    "Spanish (HTML and PDF), generated from the published public marts only and switched in whole beside the "
+    "serving copy (serving/site). Rebuild it from the current serving copy with `python -m orchestration site`.",
+)
+def public_site(context: dg.AssetExecutionContext, warehouse: Warehouse) -> dg.MaterializeResult:
+    from orchestration.site.publish import publish_site
+
+    settings = warehouse.settings
+    result = publish_site(settings, context.run.run_id, progress=context.log.info)
+    return dg.MaterializeResult(
+        metadata={
+            "site": dg.MetadataValue.path(str(settings.site_dir / "index.html")),
+            "pages": len(result["pages"]),
+            "latest_quarter": result["latest_quarter"],
+            "cards": ", ".join(result["cards"]),
+        }
+    )

@@ -128,7 +128,7 @@ def publish(settings: Settings, run_id: str) -> dict:
     )
     (release / "published.json").write_text(json.dumps(manifest, indent=1))
 
-    _switch(serving_dir, POINTER, Path("releases") / release.name)  # THE publish: one atomic rename
+    switch_link(serving_dir, POINTER, Path("releases") / release.name)  # THE publish: one atomic rename
     for name, target in FIXED_LINKS.items():
         _ensure_fixed_link(serving_dir / name, Path(POINTER) / target)
 
@@ -140,7 +140,7 @@ def publish(settings: Settings, run_id: str) -> dict:
     return manifest
 
 
-def _switch(folder: Path, name: str, target: Path) -> None:
+def switch_link(folder: Path, name: str, target: Path) -> None:
     """Point the symlink folder/name at target, atomically (a new link renamed over the old one)."""
     tmp = folder / f".{name}.{os.getpid()}.tmp"
     tmp.unlink(missing_ok=True)
@@ -155,7 +155,7 @@ def _ensure_fixed_link(path: Path, target: Path) -> None:
         return
     if path.is_dir() and not path.is_symlink():
         shutil.rmtree(path)
-    _switch(path.parent, path.name, target)
+    switch_link(path.parent, path.name, target)
 
 
 def _clear_leftovers(serving_dir: Path, releases: Path) -> None:
