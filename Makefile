@@ -10,7 +10,7 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 INSTALLED := $(VENV)/.installed
 
-.PHONY: setup demo site land dev test lint format postgres bench bench-main docs dbt dbt-docs lock clean
+.PHONY: setup demo site screenshots land dev test lint format postgres bench bench-main docs dbt dbt-docs lock clean
 
 $(INSTALLED): pyproject.toml requirements.lock
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -42,6 +42,11 @@ demo: $(INSTALLED)
 site: $(INSTALLED)
 	bash scripts/browser_setup.sh
 	$(PY) -m orchestration site --open
+
+# docs/screenshots/ from the site the last `make demo` published (linked from the README)
+screenshots: $(INSTALLED)
+	bash scripts/browser_setup.sh
+	$(PY) scripts/site_screenshots.py
 
 land: $(INSTALLED)
 	$(PY) -m orchestration land $(ARGS)

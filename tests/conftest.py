@@ -16,6 +16,9 @@ from orchestration.land.loader import land
 
 # Tests land files they wrote a moment ago: no settle time, unless a test sets one (test_reliability.py)
 os.environ["ALT911_SETTLE_SECONDS"] = "0"
+# Runs in this process build the public site without printing PDF cards (a browser start per card);
+# test_site.py prints them, through the demo command, as a user's run does
+os.environ["ALT911_SITE_PDF"] = "false"
 
 
 def pytest_sessionstart(session):

@@ -244,12 +244,12 @@ def traces(name: str, points: list[tuple[str, object]], kind: str, lang: Languag
     out = [
         {"type": "bar", "name": name, "x": [p for p, _ in shown], "y": [v for _, v in shown]}
         if kind == "bar"
-        else {
+        else {  # a withheld period breaks the line: no slope drawn through a number nobody published
             "type": "scatter",
             "mode": "lines+markers",
             "name": name,
-            "x": [p for p, _ in shown],
-            "y": [v for _, v in shown],
+            "x": [x(p) for p, _ in points],
+            "y": [v for _, v in points],
         }
     ]
     if hidden:
@@ -265,7 +265,7 @@ def traces(name: str, points: list[tuple[str, object]], kind: str, lang: Languag
                 "textposition": "top center",
                 "marker": {"symbol": "x-thin-open", "size": 10, "color": "#555"},
                 "hovertemplate": f"%{{x}}: {withheld}<extra>{html.escape(name)}</extra>",
-                "showlegend": False,
+                "showlegend": not shown,  # a series withheld throughout still says it exists
             }
         )
     return out
@@ -287,7 +287,15 @@ def question_chart(question: str, data: dict, lang: Language) -> tuple[dict, lis
         table += [(name, lang.quarter(dt.date.fromisoformat(p)), show[axis](v)) for p, v in points]
     layout = {
         "title": {"text": title},
-        "xaxis": {"title": {"text": lang.t("axes.period")}, "type": "category"},
+        "xaxis": {
+            "title": {"text": lang.t("axes.period")},
+            "type": "category",
+            # periods in time order, whichever series first has a value there
+            "categoryorder": "array",
+            "categoryarray": [
+                lang.quarter(dt.date.fromisoformat(p)) for p in sorted({r["period_start"] for r in rows})
+            ],
+        },
         "yaxis": {"title": {"text": lang.t(f"axes.{axis}")}, "rangemode": "tozero", "tickformat": fmt},
         "separators": lang.t("chart_separators"),
         "legend": {"orientation": "h", "y": -0.3},
@@ -471,5 +479,5 @@ def build_site(
     write("questions/index.html", "questions.html", root="../", questions=questions)
     write("cards/index.html", "cards.html", root="../", cards=cards)
     pages = sorted(str(p.relative_to(out_dir)) for p in out_dir.rglob("*.html"))
-    progress(f"site: {len(pages)} pages in {out_dir}")
+    progress(f"site: {len(pages)} pages written")
     return {"pages": pages, "latest_quarter": quarter_key(period), "cards": [c["key"] for c in cards]}

@@ -26,6 +26,7 @@ def publish_site(settings: Settings, run_id: str, progress: Callable[[str], None
     result = build_site(settings.serving_path, partial, settings.city_dir, pdf=settings.site_pdf, progress=progress)
     partial.rename(releases / name)
     switch_link(settings.serving_dir, "site", Path("site_releases") / name)
+    progress(f"site: published {settings.site_dir / 'index.html'}")
     old = sorted((p for p in releases.iterdir() if p.is_dir() and p.name != name), key=lambda p: p.stat().st_mtime)
     for stale in old[: max(0, len(old) - (KEEP_SITES - 1))]:
         shutil.rmtree(stale, ignore_errors=True)

@@ -66,17 +66,20 @@
       const points = [...byPeriod.values()].sort((a, b) => a.period_start.localeCompare(b.period_start));
       const shown = points.filter((p) => p.published > 0);
       const hidden = points.filter((p) => p.published === 0);
+      // bars: the published sums; lines: every period, a withheld one as a gap (no slope through it)
+      const drawn = kind === "bar" ? shown : points;
       traces.push({
         type: kind === "bar" ? "bar" : "scatter", mode: kind === "bar" ? undefined : "lines+markers", name,
-        x: shown.map((p) => p.period_start.slice(0, 7)), y: shown.map((p) => p.sum),
+        x: drawn.map((p) => p.period_start.slice(0, 7)), y: drawn.map((p) => (p.published > 0 ? p.sum : null)),
       });
       if (hidden.length) {
         traces.push({
-          type: "scatter", mode: "markers+text", name: `${name}: ${withheld}`, showlegend: false,
+          type: "scatter", mode: "markers+text", name: `${name}: ${withheld}`,
           x: hidden.map((p) => p.period_start.slice(0, 7)), y: hidden.map(() => 0),
           text: hidden.map(() => withheld), textposition: "top center",
           marker: { symbol: "x-thin-open", size: 10, color: "#555" },
           hovertemplate: `%{x}: ${withheld}<extra>${name}</extra>`,
+          showlegend: shown.length === 0,  // a series withheld throughout still says it exists
         });
       }
       for (const p of points) {
@@ -87,7 +90,10 @@
     }
     const layout = {
       title: { text: T.dashboard.charts[tab] }, barmode: "stack", height: 440, separators: T.chart_separators,
-      xaxis: { title: { text: T.axes.period }, type: "category" },
+      xaxis: {
+        title: { text: T.axes.period }, type: "category", categoryorder: "array",
+        categoryarray: [...new Set(body.map((r) => r[1]))].sort(),  // time order, whatever series comes first
+      },
       yaxis: { title: { text: T.axes[axis] }, rangemode: "tozero", tickformat: fmt },
       legend: { orientation: "h", y: -0.3 }, margin: { t: 60, l: 70, r: 20, b: 90 },
     };
