@@ -223,3 +223,17 @@ def test_quarterly_public_marts_publish_the_truth_or_withhold_it(city):
         months = [n for (n,) in con.execute(
             "select incidents from public_marts.pub_outcomes_monthly where primary_outcome = ?", [outcome]).fetchall()]
         assert not few(quarter - sum(n or 0 for n in months)), outcome
+
+
+def test_demographics_of_the_people_served(city):
+    """Each person with an encounter counts once, with the age band, gender and race/ethnicity of the
+    record version staging keeps (the simulation's own people, banded by the same rule)."""
+    con, t = city
+    rows = con.execute("""select dimension, category, people from marts.mart_demographics
+        where period_grain = 'all' order by 1, 2""").fetchall()
+    got = {}
+    for dimension, category, people in rows:
+        got.setdefault(dimension, {})[category] = people
+    assert got == t["demographics"]
+    people = sum(t["demographics"]["gender"].values())
+    assert people > 100 and all(sum(d.values()) == people for d in t["demographics"].values())

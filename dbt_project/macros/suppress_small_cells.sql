@@ -78,9 +78,11 @@
 )
 {% endmacro %}
 
-{#- A public mart of counts: the cells of one grain of a metric mart, suppressed within each period.
-    A quarterly mart given its monthly twin (monthly) also suppresses what the months withheld. -#}
-{% macro public_counts(mart, grain, cell_columns, count_column, where=none, monthly=none) %}
+{#- A public mart of counts: the cells of one grain of a metric mart, suppressed within each group
+    whose total is known (a period, unless group_columns says more). A quarterly mart given its monthly
+    twin (monthly) also suppresses what the months withheld. -#}
+{% macro public_counts(mart, grain, cell_columns, count_column, where=none, monthly=none,
+                       group_columns=['period_start']) %}
 {%- set k = var('public_min_cell_size') -%}
 with cells as (
     select
@@ -95,11 +97,11 @@ with cells as (
 
 checked as {{ unpublished_in_months('cells', monthly, cell_columns, count_column) }},
 
-suppressed as {{ suppress_small_cells('checked', ['period_start'], count_column, cell_columns,
+suppressed as {{ suppress_small_cells('checked', group_columns, count_column, cell_columns,
                                       also_primary='unpublished_in_months between 1 and ' ~ (k - 1)) }}
 {%- else %}
 
-suppressed as {{ suppress_small_cells('cells', ['period_start'], count_column, cell_columns) }}
+suppressed as {{ suppress_small_cells('cells', group_columns, count_column, cell_columns) }}
 {%- endif %}
 
 select

@@ -899,6 +899,7 @@ class Simulation:
             self.cm_by_day[close_day]["cm_encounters"].append(enc)
         if person is not None:
             self.cm_by_day[day]["cm_people"].append(person)
+            self.truth.person(person, day)
         if inc is not None:
             inc.setdefault("_encounters", []).append(enc)
         self.truth.encounter(enc)

@@ -15,6 +15,7 @@ PROGRAM_UNITS = ("crt", "cor", "ccd")
 FIELD_UNITS = ("crt", "cor")
 REASONS = ("outside_hours", "outside_area", "no_unit_available", "declined_by_team", "cancelled", "unknown")
 FAMILIAR_THRESHOLDS = (5, 10, 20, 40)
+AGE_BANDS = ((18, "under 18"), (25, "18-24"), (35, "25-34"), (45, "35-44"), (55, "45-54"), (65, "55-64"))
 CONCURRENT_WINDOW = dt.timedelta(minutes=5)
 FOLLOW_UP_WINDOW = dt.timedelta(hours=48)
 
@@ -80,6 +81,7 @@ class Truth:
         self.strata = defaultdict(Counter)  # (group, call type, hour band) -> incidents, arrests, transports
         self.police_hours: list[float] = []
         self.encounter_people: list[tuple[str, dt.date]] = []
+        self.people: dict[str, tuple[dt.date, dict]] = {}  # person_id -> the version staging keeps
 
     # ------------------------------------------------------------------------------------- incidents
     def incident(self, facts, inc: dict) -> None:
@@ -194,6 +196,27 @@ class Truth:
         if e["person_id"]:
             self.encounter_people.append((e["person_id"], e["started_at"]))
 
+    def person(self, p: dict, drop_day: dt.date) -> None:
+        """A version of a person record, sent in the drop of drop_day: a later drop wins, and within a
+        drop the last version sent (as landing and staging keep it)."""
+        previous = self.people.get(p["person_id"])
+        if previous is None or previous[0] <= drop_day:
+            self.people[p["person_id"]] = (drop_day, p)
+
+    def demographics(self) -> dict:
+        """People with an encounter, counted once each, by age band (at the record's last update, as
+        staging bands it), gender and race/ethnicity, for the whole history."""
+        counts = {"age_band": Counter(), "gender": Counter(), "race_ethnicity": Counter()}
+        for person_id in {p for p, _ in self.encounter_people}:
+            p = self.people[person_id][1]
+            updated = p["updated_at"].astimezone(dt.UTC).date()
+            age = (updated - p["birth_date"]).days // 365.25
+            band = next((b for limit, b in AGE_BANDS if age < limit), "65 and over")
+            counts["age_band"][band] += 1
+            counts["gender"][p["gender"] or "unknown"] += 1
+            counts["race_ethnicity"][p["race_ethnicity"] or "unknown"] += 1
+        return {dim: dict(sorted(c.items())) for dim, c in counts.items()}
+
     def standardized(self, group: str) -> dict:
         """Direct standardization to the combined mix of both groups, over call type x hour-band strata
         where both groups have incidents (per 100 incidents)."""
@@ -254,6 +277,7 @@ class Truth:
         located = outcome_total - self.outcomes["unable_to_locate"]
         return dict(
             config=config,
+            demographics=self.demographics(),
             volume=dict(
                 incidents=c["incidents"],
                 calls=c["calls"],

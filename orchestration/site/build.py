@@ -43,6 +43,7 @@ QUARTERLY_ONLY = {
     "forgone_beat": "pub_forgone_by_beat_quarterly",
     "time_saved": "pub_police_time_saved_quarterly",
     "quality": "pub_data_quality_quarterly",
+    "demographics": "pub_demographics_quarterly",
 }
 QUESTIONS = ("reach", "speed", "police", "outcomes", "gaps", "time", "quality")
 

@@ -12,6 +12,7 @@
     backup: ["backup", "request_type", "rate", "request_type", "line", "share", ".1%", null],
     outcomes: ["outcomes", "primary_outcome", "incidents", "primary_outcome", "bar", "incidents", ",d", null],
     quality: ["quality", "indicator", "value", "indicator", "line", "share", ".1%", null],
+    demographics: ["demographics", "category", "people", "category", "bar", "people", ",d", null],
   };
   const el = (id) => document.getElementById(id);
   let tab = "volume";
@@ -41,13 +42,16 @@
     const source = DATA[mart][grain] || DATA[mart].quarter;
     const team = el("team").value;
     return source.filter((r) => r.period_start >= el("from").value && r.period_start <= el("to").value
-      && (!team || !teamColumn || r[teamColumn] === team));
+      && (!team || !teamColumn || r[teamColumn] === team)
+      && (tab !== "demographics" || r.dimension === el("dimension").value));
   }
 
   function draw() {
     const grain = DATA[TABS[tab][0]][el("grain").value] ? el("grain").value : "quarter";
     const [, key, value, codes, kind, axis, fmt, teamColumn] = TABS[tab];
     el("team-note").hidden = !(el("team").value && !teamColumn);
+    el("dimension-filter").hidden = tab !== "demographics";
+    el("quarterly-note").hidden = !(el("grain").value === "month" && !DATA[TABS[tab][0]].month);
     // one point per series and period: call volume adds up the call origins, and a sum with a
     // withheld cell in it is a lower bound ("at least"), never shown as the total
     const bySeries = new Map();
@@ -89,7 +93,7 @@
       }
     }
     const layout = {
-      title: { text: T.dashboard.charts[tab] }, barmode: "stack", height: 440, separators: T.chart_separators,
+      title: { text: tab === "demographics" ? `${T.dashboard.charts[tab]}: ${T.dashboard.dimensions[el("dimension").value]}` : T.dashboard.charts[tab] }, barmode: "stack", height: 440, separators: T.chart_separators,
       xaxis: {
         title: { text: T.axes.period }, type: "category", categoryorder: "array",
         categoryarray: [...new Set(body.map((r) => r[1]))].sort(),  // time order, whatever series comes first
@@ -119,6 +123,6 @@
     });
   }
   el("grain").addEventListener("change", setGrain);
-  for (const id of ["from", "to", "team"]) el(id).addEventListener("change", draw);
+  for (const id of ["from", "to", "team", "dimension"]) el(id).addEventListener("change", draw);
   setGrain();
 })();
