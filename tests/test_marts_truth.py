@@ -237,3 +237,27 @@ def test_demographics_of_the_people_served(city):
     assert got == t["demographics"]
     people = sum(t["demographics"]["gender"].values())
     assert people > 100 and all(sum(d.values()) == people for d in t["demographics"].values())
+
+
+def test_forgone_reasons_within_weekday_hour_and_beat(city):
+    con, t = city
+    f = t["forgone"]
+    by_slot, by_beat = {}, {}
+    for dow, hour, reason, n in con.execute("""select iso_day_of_week, local_hour, reason, forgone_incidents
+            from marts.mart_forgone_by_reason_weekday_hour where period_grain = 'all'""").fetchall():
+        by_slot.setdefault(f"{dow}-{hour:02d}", {})[reason] = n
+    for beat, reason, n in con.execute("""select beat, reason, forgone_incidents
+            from marts.mart_forgone_by_reason_beat where period_grain = 'all'""").fetchall():
+        by_beat.setdefault(beat, {})[reason] = n
+    assert by_slot == f["reason_by_dow_hour"] and by_beat == f["reason_by_beat"]
+    assert len({r for reasons in by_beat.values() for r in reasons}) >= 3  # several reasons, not one
+
+
+def test_backup_request_reasons(city):
+    con, t = city
+    got = {"police_backup": {}, "ems": {}}
+    for kind, reason, n in con.execute("""select request_type, reason, requests from marts.mart_backup_reasons
+            where period_grain = 'all'""").fetchall():
+        got[kind][reason] = n
+    assert got == t["backup"]["reasons"]
+    assert sum(got["ems"].values()) == t["backup"]["ems_requests"] > 0

@@ -72,6 +72,9 @@ class Truth:
         self.by_month = defaultdict(Counter)
         self.forgone_by_dow_hour = Counter()
         self.forgone_by_beat = Counter()
+        self.forgone_reason_by_dow_hour = defaultdict(Counter)  # "7-23" -> reason -> incidents
+        self.forgone_reason_by_beat = defaultdict(Counter)
+        self.request_reasons = {"police_backup": Counter(), "ems": Counter()}
         self.response = defaultdict(list)
         self.response_excluded = Counter()
         self.outcomes = Counter()
@@ -119,8 +122,11 @@ class Truth:
                 self.reasons[reason] += 1
                 self.reasons_unconstrained[not_served_reason(facts, constrained=False)] += 1
                 self.by_month[month]["forgone"] += 1
-                self.forgone_by_dow_hour[f"{facts.local_received.isoweekday()}-{facts.local_received.hour:02d}"] += 1
+                slot = f"{facts.local_received.isoweekday()}-{facts.local_received.hour:02d}"
+                self.forgone_by_dow_hour[slot] += 1
                 self.forgone_by_beat[inc["beat"]] += 1
+                self.forgone_reason_by_dow_hour[slot][reason] += 1
+                self.forgone_reason_by_beat[inc["beat"]][reason] += 1
 
         # Response time, 911-dispatched incidents only: the first non-declined program field unit,
         # dispatch to its arrival; police: first police dispatch to first police arrival.
@@ -193,6 +199,10 @@ class Truth:
             c["safety_felt_safe"] += e["responder_felt_safe"]
         c["backup_requests"] += e["police_backup_requested_at"] is not None
         c["ems_requests"] += e["ems_requested_at"] is not None
+        if e["police_backup_requested_at"] is not None:
+            self.request_reasons["police_backup"][e["police_backup_reason"] or "not recorded"] += 1
+        if e["ems_requested_at"] is not None:
+            self.request_reasons["ems"][e["ems_request_reason"] or "not recorded"] += 1
         if e["person_id"]:
             self.encounter_people.append((e["person_id"], e["started_at"]))
 
@@ -307,6 +317,10 @@ class Truth:
                 unconstrained_by_reason={r: self.reasons_unconstrained[r] for r in REASONS},
                 by_dow_hour=dict(sorted(self.forgone_by_dow_hour.items())),
                 by_beat=dict(sorted(self.forgone_by_beat.items())),
+                reason_by_dow_hour={
+                    k: dict(sorted(v.items())) for k, v in sorted(self.forgone_reason_by_dow_hour.items())
+                },
+                reason_by_beat={k: dict(sorted(v.items())) for k, v in sorted(self.forgone_reason_by_beat.items())},
             ),
             by_month={m: dict(v) for m, v in sorted(self.by_month.items())},
             response_time_minutes={
@@ -334,6 +348,7 @@ class Truth:
                 served_911_with_concurrent_police=c["served_with_concurrent_police"],
                 served_911_field=c["served_911_field"],
                 concurrent_police_dispatch_rate=share(c["served_with_concurrent_police"], c["served_911_field"]),
+                reasons={kind: dict(sorted(r.items())) for kind, r in self.request_reasons.items()},
             ),
             referrals=dict(
                 served_with_referral=share(c["served_with_referral"], c["served_linked"]),
