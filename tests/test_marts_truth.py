@@ -261,3 +261,17 @@ def test_backup_request_reasons(city):
         got[kind][reason] = n
     assert got == t["backup"]["reasons"]
     assert sum(got["ems"].values()) == t["backup"]["ems_requests"] > 0
+
+
+def test_repeat_contacts_at_the_same_place(city):
+    """Another 911 incident at the same location key within 30 and 90 days, after the served and the
+    police-handled eligible incidents; incidents whose window runs past the data are not judged."""
+    con, t = city
+    got = {}
+    for group, days, observed, repeats, pending in con.execute("""select comparison_group, window_days,
+            incidents_observed, incidents_with_repeat, incidents_not_yet_observable
+            from marts.mart_repeat_contacts where period_grain = 'all'""").fetchall():
+        got.setdefault(group, {})[str(days)] = dict(
+            incidents_observed=observed, incidents_with_repeat=repeats, not_yet_observable=pending)
+    assert got == t["repeat_contacts"]
+    assert got["served"]["30"]["incidents_with_repeat"] > 0 and got["served"]["90"]["not_yet_observable"] > 0

@@ -7,6 +7,7 @@ staging tables, so an incremental build equals a full rebuild as long as staging
 recorded with the rules they ran under (orchestration/build_state.py): a changed rule, seed, code,
 setting or person key makes the next core build a full refresh."""
 
+import subprocess
 from collections.abc import Mapping
 from typing import Any
 
@@ -64,6 +65,19 @@ class DbtBuildConfig(dg.Config):
     )
 
 
+def stop_dbt(process: subprocess.Popen) -> None:
+    """A step that ends before dbt does (an error raised while its events stream in) must not leave dbt
+    running and holding the warehouse: the step's retry, the next step and the next run need the lock.
+    Seen as "Could not set lock ... held in" the run's own dbt process on every retry."""
+    if process.poll() is None:
+        process.terminate()
+        try:
+            process.wait(timeout=60)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+
+
 def _dbt_step(name: str, incremental: bool, **selection: str):
     """One `dbt build` step over a selection of the project, holding the warehouse for the run. The step
     holding the incremental models decides between an incremental build and a full refresh."""
@@ -90,9 +104,13 @@ def _dbt_step(name: str, incremental: bool, **selection: str):
             )
             started_at = record_build_start(settings, rules, full_refresh)
         with dbt_environment(settings):  # warehouse path, time zone, program, rules from the city's settings
-            for event in dbt.cli(build_args(full_refresh=full_refresh), context=context, target_path=target).stream():
-                if not isinstance(event, dg.AssetObservation):  # a structural test's result: in dbt's log
-                    yield event
+            invocation = dbt.cli(build_args(full_refresh=full_refresh), context=context, target_path=target)
+            try:
+                for event in invocation.stream():
+                    if not isinstance(event, dg.AssetObservation):  # a structural test's result: in dbt's log
+                        yield event
+            finally:
+                stop_dbt(invocation.process)
         if incremental:
             record_build_finished(settings, started_at)
         record_warehouse_written(settings)  # the gates after this step only read: publish checks it

@@ -7,6 +7,7 @@ a choice (which timestamps, which denominator), the same choice is written next 
 
 from __future__ import annotations
 
+import bisect
 import datetime as dt
 import math
 from collections import Counter, defaultdict
@@ -15,6 +16,7 @@ PROGRAM_UNITS = ("crt", "cor", "ccd")
 FIELD_UNITS = ("crt", "cor")
 REASONS = ("outside_hours", "outside_area", "no_unit_available", "declined_by_team", "cancelled", "unknown")
 FAMILIAR_THRESHOLDS = (5, 10, 20, 40)
+REPEAT_WINDOWS = (30, 90)  # days after a response in which another 911 incident at the place counts
 AGE_BANDS = ((18, "under 18"), (25, "18-24"), (35, "25-34"), (45, "35-44"), (55, "45-54"), (65, "55-64"))
 CONCURRENT_WINDOW = dt.timedelta(minutes=5)
 FOLLOW_UP_WINDOW = dt.timedelta(hours=48)
@@ -75,6 +77,9 @@ class Truth:
         self.forgone_reason_by_dow_hour = defaultdict(Counter)  # "7-23" -> reason -> incidents
         self.forgone_reason_by_beat = defaultdict(Counter)
         self.request_reasons = {"police_backup": Counter(), "ems": Counter()}
+        self.calls_911_at: defaultdict[str, list[dt.datetime]] = defaultdict(list)  # location -> 911 incidents
+        self.repeat_index: list[tuple[str, str, dt.datetime]] = []  # (group, location, received) compared
+        self.last_received: dt.datetime | None = None
         self.response = defaultdict(list)
         self.response_excluded = Counter()
         self.outcomes = Counter()
@@ -159,9 +164,17 @@ class Truth:
                 c["served_with_follow_up"] += bool(fus)
                 c["served_with_follow_up_48h"] += bool(fus) and min(fus) - e["ended_at"] <= FOLLOW_UP_WINDOW
 
+        # Repeat contacts: every 911 incident by place; the compared groups' incidents are the index ones.
+        received = inc["received_at"]
+        self.last_received = received if self.last_received is None else max(self.last_received, received)
+        if facts.origin == "911_dispatch" and inc["location_key"]:
+            self.calls_911_at[inc["location_key"]].append(received)
+
         # Comparative groups and police time: program-eligible 911-dispatched incidents.
         if program_eligible and facts.origin == "911_dispatch" and not facts.phone_resolved:
             group = "served" if served else ("police_handled" if police else None)
+            if group and inc["location_key"]:
+                self.repeat_index.append((group, inc["location_key"], received))
             if group:
                 g = self.groups[group]
                 g["incidents"] += 1
@@ -227,6 +240,25 @@ class Truth:
             counts["race_ethnicity"][p["race_ethnicity"] or "unknown"] += 1
         return {dim: dict(sorted(c.items())) for dim, c in counts.items()}
 
+    def repeat_contacts(self) -> dict:
+        """Per compared group and window: index incidents whose whole window lies within the data, and
+        those of them followed by another 911 incident at the same place within the window."""
+        out = {}
+        times = {loc: sorted(ts) for loc, ts in self.calls_911_at.items()}
+        for days in REPEAT_WINDOWS:
+            window = dt.timedelta(days=days)
+            for group, loc, t in self.repeat_index:
+                cell = out.setdefault(group, {}).setdefault(
+                    str(days), dict(incidents_observed=0, incidents_with_repeat=0, not_yet_observable=0)
+                )
+                if t + window > self.last_received:
+                    cell["not_yet_observable"] += 1
+                    continue
+                cell["incidents_observed"] += 1
+                later = times[loc]
+                cell["incidents_with_repeat"] += bisect.bisect_right(later, t + window) > bisect.bisect_right(later, t)
+        return out
+
     def standardized(self, group: str) -> dict:
         """Direct standardization to the combined mix of both groups, over call type x hour-band strata
         where both groups have incidents (per 100 incidents)."""
@@ -288,6 +320,7 @@ class Truth:
         return dict(
             config=config,
             demographics=self.demographics(),
+            repeat_contacts=self.repeat_contacts(),
             volume=dict(
                 incidents=c["incidents"],
                 calls=c["calls"],

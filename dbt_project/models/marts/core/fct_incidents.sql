@@ -81,6 +81,7 @@ joined as (
         i.initial_call_type,
         i.priority,
         i.beat,
+        i.location_key,
         i.disposition_code,
         coalesce(c.call_count, 0) as call_count,
         e.is_calltype_eligible,
