@@ -144,7 +144,7 @@ checked as (
             sum(requests) as requests,
             sum(base_count) as base_count
         from {{ monthly }}
-        group by all
+        group by cast(date_trunc('quarter', period_start) as date), request_type
     ) as m on c.period_start = m.period_start and c.request_type = m.request_type
 ),
 {%- else %}

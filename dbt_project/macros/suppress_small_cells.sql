@@ -71,7 +71,7 @@
             {{ cell_columns | join(', ') }},
             sum({{ count_column }}) as published
         from {{ monthly }}
-        group by all
+        group by cast(date_trunc('quarter', period_start) as date), {{ cell_columns | join(', ') }}
     ) as m
         on c.period_start = m.period_start
         {%- for column in cell_columns %} and c.{{ column }} is not distinct from m.{{ column }}{% endfor %}
