@@ -17,7 +17,7 @@ from orchestration.land.loader import land
 # Tests land files they wrote a moment ago: no settle time, unless a test sets one (test_reliability.py)
 os.environ["ALT911_SETTLE_SECONDS"] = "0"
 # Runs in this process build the public site without printing PDF cards (a browser start per card);
-# test_site.py prints them, through the demo command, as a user's run does
+# test_site.py prints them, through the demo command, as a user's run does (so does clean_env below)
 os.environ["ALT911_SITE_PDF"] = "false"
 
 
@@ -37,9 +37,10 @@ SMALL = DemoConfig(seed=7, start=dt.date(2023, 10, 15), days=30)
 
 def clean_env(**settings: str) -> dict[str, str]:
     """The environment for a command a test starts: no ALT911_ setting that an earlier test (or an
-    in-process dbt step) left in this process, plus the given ones (and no settle time unless given)."""
+    in-process dbt step) left in this process, plus the given ones (and no settle time and no PDF data
+    cards unless given: a browser start per card, and a real export spans dozens of quarters)."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("ALT911_")}
-    return {**env, "ALT911_SETTLE_SECONDS": "0", **settings}
+    return {**env, "ALT911_SETTLE_SECONDS": "0", "ALT911_SITE_PDF": "false", **settings}
 
 
 @pytest.fixture(scope="session")
