@@ -2,6 +2,13 @@
     quarterly mart are the same SQL at two grains. A quarterly mart is given its monthly twin
     (monthly) and also suppresses what the months withheld (see unpublished_in_months). -#}
 
+{#- A share's two sides, withheld together: true when the records it counts (part), or the others of
+    the whole, number from 1 to var('public_min_cell_size') - 1 (a rate of 9 in 10 tells who did). -#}
+{% macro few_on_either_side(part, whole) -%}
+    {%- set k = var('public_min_cell_size') -%}
+    ({{ part }} between 1 and {{ k - 1 }} or {{ whole }} - {{ part }} between 1 and {{ k - 1 }})
+{%- endmacro %}
+
 {#- Program-eligible incidents per period, served or forgone; the share is published only when every
     count of the period is. -#}
 {% macro public_eligible_incidents(grain, monthly=none) %}
@@ -162,10 +169,8 @@ flagged as (
     select
         *,
         is_recorded and (
-            requests between 1 and {{ k - 1 }}
-            or base_count - requests between 1 and {{ k - 1 }}
-            or unpublished_requests between 1 and {{ k - 1 }}
-            or unpublished_base - unpublished_requests between 1 and {{ k - 1 }}
+            {{ few_on_either_side('requests', 'base_count') }}
+            or {{ few_on_either_side('unpublished_requests', 'unpublished_base') }}
         ) as is_suppressed
     from checked
 )

@@ -32,8 +32,7 @@ indicators as (
 flagged as (
     select
         *,
-        numerator between 1 and {{ var('public_min_cell_size') - 1 }}
-        or denominator - numerator between 1 and {{ var('public_min_cell_size') - 1 }} as is_suppressed
+        {{ few_on_either_side('numerator', 'denominator') }} as is_suppressed
     from indicators
 )
 

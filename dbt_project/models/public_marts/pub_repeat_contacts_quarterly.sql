@@ -6,9 +6,7 @@
 with flagged as (
     select
         *,
-        incidents_with_repeat between 1 and {{ var('public_min_cell_size') - 1 }}
-        or incidents_observed - incidents_with_repeat between 1 and {{ var('public_min_cell_size') - 1 }}
-            as is_suppressed
+        {{ few_on_either_side('incidents_with_repeat', 'incidents_observed') }} as is_suppressed
     from {{ ref('mart_repeat_contacts') }}
     where period_grain = 'quarter'
 )
