@@ -56,11 +56,14 @@ dev: setup
 
 # The suite needs a PostgreSQL server: a local one is installed/started by scripts/postgres_setup.sh
 # (database alt911_test); set ALT911_PG_* to use another. The browser tests need Chromium
-# (scripts/browser_setup.sh installs the Debian package).
+# (scripts/browser_setup.sh installs the Debian package). Test files run on TEST_WORKERS processes
+# (pytest-xdist, one file per worker so a file's shared fixtures are built once): most of a test is
+# one dbt or Python process, so two workers keep both cores busy. TEST_WORKERS=0 runs in one process.
+TEST_WORKERS ?= 2
 test: $(INSTALLED)
 	ALT911_PG_DATABASE=$${ALT911_PG_DATABASE:-alt911_test} bash scripts/postgres_setup.sh
 	bash scripts/browser_setup.sh
-	ALT911_PG_DATABASE=$${ALT911_PG_DATABASE:-alt911_test} $(PY) -m pytest $(ARGS)
+	ALT911_PG_DATABASE=$${ALT911_PG_DATABASE:-alt911_test} $(PY) -m pytest -n $(TEST_WORKERS) --dist loadfile $(ARGS)
 
 # A local PostgreSQL server for BI serving (database alt911): then `ALT911_PUBLISH_POSTGRES=true make demo`.
 postgres:

@@ -10,6 +10,7 @@ import os
 import shutil
 import subprocess
 import sys
+import time
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -131,11 +132,14 @@ def run_folder(step: str, run_id: str) -> Path:
 
 
 def prune_run_folders(keep: int = KEEP_RUN_FOLDERS, runs_dir: Path = DBT_RUNS_DIR) -> None:
-    """Keep the newest `keep` invocation folders: an hourly schedule must not fill the disk."""
+    """Keep the newest `keep` invocation folders: an hourly schedule must not fill the disk. A folder
+    written in the last hour stays whatever the count: another city's run from this checkout may be
+    writing it."""
     folders = sorted((p for p in runs_dir.glob("*") if p.is_dir()), key=lambda p: p.stat().st_mtime)
+    idle = [p for p in folders[: max(len(folders) - keep, 0)] if time.time() - p.stat().st_mtime > 3600]
     # before release 10, run folders sat directly in target/ as dbt_<step>-<ids>; they are never reused
     legacy = [p for p in runs_dir.parent.glob("dbt_*-*") if p.is_dir()]
-    for old in folders[: max(len(folders) - keep, 0)] + legacy:
+    for old in idle + legacy:
         shutil.rmtree(old, ignore_errors=True)
 
 

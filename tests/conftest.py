@@ -22,7 +22,10 @@ os.environ["ALT911_SITE_PDF"] = "false"
 
 
 def pytest_sessionstart(session):
-    """dbt's manifest, from which the Dagster definitions load the dbt assets (as `make setup` does)."""
+    """dbt's manifest, from which the Dagster definitions load the dbt assets (as `make setup` does).
+    Under pytest-xdist only the main process writes it, before it starts the workers."""
+    if hasattr(session.config, "workerinput"):
+        return
     from orchestration.dbt import prepare_manifest
     from orchestration.settings import load_settings
 

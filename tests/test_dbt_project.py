@@ -115,6 +115,7 @@ def test_person_key_is_a_keyed_hash(built):
 def test_dbt_run_folders_are_pruned_to_the_newest(tmp_path):
     """Every dbt step of a run writes a folder of artifacts and logs (~15 MB); only the newest are kept."""
     import os
+    import time
 
     from orchestration.dbt import prune_run_folders
 
@@ -129,3 +130,9 @@ def test_dbt_run_folders_are_pruned_to_the_newest(tmp_path):
     prune_run_folders(keep=10, runs_dir=runs)
     assert sorted(p.name for p in runs.iterdir()) == [f"dbt_core-run{n:02d}" for n in range(4, 14)]
     assert sorted(p.name for p in (tmp_path / "target").iterdir()) == ["manifest.json", "runs"]
+    # a folder beyond the count that was written in the last hour may be another run's, still writing
+    for name, age in (("dbt_core-busy", 900), ("dbt_metrics-busy", 600)):
+        (runs / name).mkdir()
+        os.utime(runs / name, (time.time() - age, time.time() - age))
+    prune_run_folders(keep=1, runs_dir=runs)
+    assert sorted(p.name for p in runs.iterdir()) == ["dbt_core-busy", "dbt_metrics-busy"]
