@@ -53,8 +53,10 @@ def test_landing_materializes_every_raw_table(monkeypatch, tmp_path):
         e.asset_key.to_user_string(): e.event_specific_data.materialization.metadata
         for e in result.get_asset_materialization_events()
     }
-    assert len(mats) == 10
+    assert len(mats) == 11  # ten extracts and the landing ledger
     incidents = mats["raw/cad_incidents"]
+    read = sum(m["rows_read"].value for key, m in mats.items() if key.startswith("raw/"))
+    assert mats["land/file_ledger"]["rows_read"].value == read
     assert incidents["rows_read"].value == incidents["rows_loaded"].value + incidents["rows_quarantined"].value
     con = duckdb.connect(str(tmp_path / "warehouse.duckdb"), read_only=True)
     assert con.execute("SELECT count(*) FROM raw.cad_incidents").fetchone()[0] == incidents["rows_in_table"].value

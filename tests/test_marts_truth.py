@@ -275,3 +275,40 @@ def test_repeat_contacts_at_the_same_place(city):
             incidents_observed=observed, incidents_with_repeat=repeats, not_yet_observable=pending)
     assert got == t["repeat_contacts"]
     assert got["served"]["30"]["incidents_with_repeat"] > 0 and got["served"]["90"]["not_yet_observable"] > 0
+
+
+def test_data_quality_indicators(city):
+    """Records late into case management (closed more than 24 hours after the encounter ended), the link
+    rate and landed rows quarantined, each as numerator and denominator."""
+    con, t = city
+    got = {
+        indicator: (numerator, denominator)
+        for indicator, numerator, denominator in con.execute(
+            "select indicator, numerator, denominator from marts.mart_data_quality where period_grain = 'all'"
+        ).fetchall()
+    }
+    e = t["encounters"]
+    assert got["encounters_entered_late"] == (e["entered_late"], e["total"]) and 0 < e["entered_late"] < e["total"]
+    assert got["encounters_linked_to_cad"] == (e["linked_to_cad"], e["total"])
+    assert got["rows_quarantined"] == (0, t["landing"]["rows_written"])
+    # every demo unit's clear time reaches the last extract (a case stays open at most 30 hours)
+    for team in ("program", "police"):
+        numerator, denominator = got[f"{team}_assignments_missing_a_clear_time"]
+        assert numerator == 0 < denominator
+
+
+def test_repeat_contacts_of_people(city):
+    """People the program served on a 911 incident, judged from their first one, and those it served again
+    on another 911 incident within 30 and 90 days; people whose window runs past the data are not judged."""
+    con, t = city
+    got = {
+        str(days): dict(
+            people_served=served, people_observed=observed, people_with_repeat=repeats, not_yet_observable=pending
+        )
+        for days, served, observed, repeats, pending in con.execute("""select window_days, people_served,
+            people_observed, people_with_repeat, people_not_yet_observable
+            from marts.mart_repeat_contacts_people where period_grain = 'all'""").fetchall()
+    }
+    assert got == t["repeat_contacts_people"]
+    assert got["30"]["people_with_repeat"] > 0 and got["90"]["not_yet_observable"] > 0
+

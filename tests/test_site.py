@@ -93,7 +93,7 @@ def test_the_run_publishes_the_site_beside_the_serving_copy(site):
 def test_every_page_renders_its_charts_and_nothing_leaves_the_machine(site, browser):
     leaving, errors = [], []
     page = open_page(browser, (site / "index.html").as_uri(), leaving, errors)
-    for tab in ("volume", "response", "backup", "outcomes", "demographics", "quality"):
+    for tab in ("volume", "response", "backup", "outcomes", "demographics", "repeat", "quality"):
         page.click(f"#tab-{tab}")
         page.wait_for_selector("#chart .main-svg")
         assert page.locator("#chart .trace").count() > 0, tab  # data drawn, not an empty frame

@@ -111,3 +111,43 @@ select
     is_suppressed
 from suppressed
 {% endmacro %}
+
+{#- Small-cell suppression of a cross-table whose row totals and column totals are both published
+    elsewhere: a withheld cell must not stand alone in its row or in its column, or that total minus
+    the published cells would give it back. Suppresses within rows, then within columns, and so on for
+    `passes` passes, each taking the cells withheld so far as primary. The model's tests
+    (small_cells_suppressed by row and by column) check that both hold after the last pass.
+    cells: period_start, row_column, column_column and count_column, one row per cell. -#}
+{% macro suppress_two_ways(cells, row_column, column_column, count_column, passes=4) %}
+(
+    with pass_0 as (
+        select
+            *,
+            false as was_suppressed
+        from {{ cells }}
+    ),
+    {%- for n in range(passes) %}
+
+    pass_{{ n + 1 }} as (
+        select
+            period_start,
+            {{ row_column }},
+            {{ column_column }},
+            {{ count_column }},
+            is_suppressed as was_suppressed
+        from {{ suppress_small_cells(
+            'pass_' ~ n, ['period_start', row_column if n % 2 == 0 else column_column], count_column,
+            [row_column, column_column], also_primary='was_suppressed'
+        ) }} as suppressed
+    ){% if not loop.last %},{% endif %}
+    {%- endfor %}
+
+    select
+        period_start,
+        {{ row_column }},
+        {{ column_column }},
+        {{ count_column }},
+        was_suppressed as is_suppressed
+    from pass_{{ passes }}
+)
+{% endmacro %}

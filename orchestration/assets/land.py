@@ -34,6 +34,9 @@ def last_published_at(settings) -> dt.datetime:
     return dt.datetime.fromisoformat(published_at).astimezone(dt.UTC).replace(tzinfo=None)
 
 
+LEDGER_KEY = dg.AssetKey(["land", "file_ledger"])  # the dbt source landing.file_ledger
+
+
 def raw_asset_key(extract: str) -> dg.AssetKey:
     return dg.AssetKey(["raw", extract])
 
@@ -58,6 +61,16 @@ class LandingConfig(dg.Config):
             skippable=True,  # not materialized when nothing is new: everything downstream is skipped
         )
         for e in CONTRACT.extracts.values()
+    ]
+    + [
+        dg.AssetSpec(
+            LEDGER_KEY,
+            group_name="raw",
+            description="One row per file landed, with rows read, loaded and quarantined (land.file_ledger): the "
+            "rows-quarantined data-quality indicator reads it",
+            kinds={"duckdb"},
+            skippable=True,
+        )
     ],
     check_specs=[
         dg.AssetCheckSpec(
@@ -146,3 +159,11 @@ def land_extract_drops(context: dg.AssetExecutionContext, config: LandingConfig,
                 "problems": "\n".join(problems),
             },
         )
+    yield dg.MaterializeResult(
+        asset_key=LEDGER_KEY,
+        metadata={
+            "files_landed": sum(t["files"] for t in per.values()),
+            "rows_read": sum(t["read"] for t in per.values()),
+            "rows_quarantined": sum(t["quarantined"] for t in per.values()),
+        },
+    )

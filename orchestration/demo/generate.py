@@ -75,6 +75,7 @@ def generate(
     config = {k: (v.isoformat() if isinstance(v, dt.date) else v) for k, v in asdict(cfg).items()}
     config.update(end=cfg.end.isoformat(), format=fmt, last_drop=last_drop.isoformat())
     result = truth.result(sim.tz, config)
+    result["landing"] = dict(rows_written=writer.rows_written)  # every row lands: the demo writes no bad one
     truth_path.parent.mkdir(parents=True, exist_ok=True)
     truth_path.write_text(json.dumps(result, indent=1, sort_keys=False), encoding="utf-8")
     summary = dict(

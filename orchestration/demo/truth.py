@@ -20,6 +20,7 @@ REPEAT_WINDOWS = (30, 90)  # days after a response in which another 911 incident
 AGE_BANDS = ((18, "under 18"), (25, "18-24"), (35, "25-34"), (45, "35-44"), (55, "45-54"), (65, "55-64"))
 CONCURRENT_WINDOW = dt.timedelta(minutes=5)
 FOLLOW_UP_WINDOW = dt.timedelta(hours=48)
+LATE_ENTRY_HOURS = 24  # a case-management record last changed later than this after its encounter (dbt var)
 
 
 def percentile_cont(values: list[float], p: float) -> float | None:
@@ -79,6 +80,8 @@ class Truth:
         self.request_reasons = {"police_backup": Counter(), "ems": Counter()}
         self.calls_911_at: defaultdict[str, list[dt.datetime]] = defaultdict(list)  # location -> 911 incidents
         self.repeat_index: list[tuple[str, str, dt.datetime]] = []  # (group, location, received) compared
+        # person -> (received, incident) of the 911 incidents the program served with the person's encounter
+        self.person_contacts: defaultdict[str, set[tuple[dt.datetime, str]]] = defaultdict(set)
         self.last_received: dt.datetime | None = None
         self.response = defaultdict(list)
         self.response_excluded = Counter()
@@ -166,6 +169,10 @@ class Truth:
 
         # Repeat contacts: every 911 incident by place; the compared groups' incidents are the index ones.
         received = inc["received_at"]
+        if served and facts.origin == "911_dispatch":
+            for e in inc.get("_encounters", []):
+                if e["incident_number"] is not None and e["person_id"]:
+                    self.person_contacts[e["person_id"]].add((received, inc["incident_number"]))
         self.last_received = received if self.last_received is None else max(self.last_received, received)
         if facts.origin == "911_dispatch" and inc["location_key"]:
             self.calls_911_at[inc["location_key"]].append(received)
@@ -205,6 +212,8 @@ class Truth:
         c = self.c
         c["encounters"] += 1
         c["encounters_linked"] += e["incident_number"] is not None
+        # the record's last change is the case's closing (every case closes within the trailing drops)
+        c["encounters_entered_late"] += e["_closed_at"] - e["ended_at"] > dt.timedelta(hours=LATE_ENTRY_HOURS)
         in_person = e["team_type"] in FIELD_UNITS and e["primary_outcome"] != "cancelled_en_route"
         c["encounters_in_person"] += in_person
         if e["responder_felt_safe"] is not None:
@@ -257,6 +266,26 @@ class Truth:
                 cell["incidents_observed"] += 1
                 later = times[loc]
                 cell["incidents_with_repeat"] += bisect.bisect_right(later, t + window) > bisect.bisect_right(later, t)
+        return out
+
+    def repeat_contacts_people(self) -> dict:
+        """Per window: people the program served on a 911 incident, each judged from their first such
+        incident; those whose window lies within the data, and those of them the program served again on
+        another 911 incident within the window."""
+        out = {}
+        for days in REPEAT_WINDOWS:
+            window = dt.timedelta(days=days)
+            cell = out.setdefault(
+                str(days), dict(people_served=0, people_observed=0, people_with_repeat=0, not_yet_observable=0)
+            )
+            for contacts in self.person_contacts.values():
+                first, *later = sorted(contacts)
+                cell["people_served"] += 1
+                if first[0] + window > self.last_received:
+                    cell["not_yet_observable"] += 1
+                    continue
+                cell["people_observed"] += 1
+                cell["people_with_repeat"] += any(first[0] < t <= first[0] + window for t, _ in later)
         return out
 
     def standardized(self, group: str) -> dict:
@@ -321,6 +350,7 @@ class Truth:
             config=config,
             demographics=self.demographics(),
             repeat_contacts=self.repeat_contacts(),
+            repeat_contacts_people=self.repeat_contacts_people(),
             volume=dict(
                 incidents=c["incidents"],
                 calls=c["calls"],
@@ -371,6 +401,7 @@ class Truth:
                 total=c["encounters"],
                 linked_to_cad=c["encounters_linked"],
                 link_rate=share(c["encounters_linked"], c["encounters"]),
+                entered_late=c["encounters_entered_late"],
                 in_person=c["encounters_in_person"],
             ),
             safety=share(c["safety_felt_safe"], c["safety_answered"]),

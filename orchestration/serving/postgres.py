@@ -71,8 +71,11 @@ class PostgresSettings:
         )
 
 
-def copy_schema(source: duckdb.DuckDBPyConnection, schema: str, cur, target_schema: str) -> dict[str, int]:
-    """Create target_schema in PostgreSQL with every table of a DuckDB schema, loaded with COPY."""
+def copy_schema(
+    source: duckdb.DuckDBPyConnection, schema: str, cur, target_schema: str, only: tuple[str, ...] = ()
+) -> dict[str, int]:
+    """Create target_schema in PostgreSQL with every table of a DuckDB schema (or only those named),
+    loaded with COPY."""
     cur.execute(f'DROP SCHEMA IF EXISTS "{target_schema}" CASCADE; CREATE SCHEMA "{target_schema}"')
     counts = {}
     tables = [
@@ -80,6 +83,7 @@ def copy_schema(source: duckdb.DuckDBPyConnection, schema: str, cur, target_sche
         for r in source.execute(
             "select table_name from duckdb_tables() where schema_name = ? order by 1", [schema]
         ).fetchall()
+        if not only or r[0] in only
     ]
     for table in tables:
         cols = source.execute(
@@ -118,13 +122,15 @@ def _copy_comments(source: duckdb.DuckDBPyConnection, schema: str, table: str, c
 
 def copy_raw_to_postgres(warehouse_path, pg: PostgresSettings | None = None) -> dict[str, int]:
     """The landed raw tables, copied into PostgreSQL's `raw` schema, so that the same dbt project can
-    build there (`dbt build --target postgres`) for a city that keeps its warehouse on a server."""
+    build there (`dbt build --target postgres`) for a city that keeps its warehouse on a server; with
+    the landing ledger (counts only; the quarantined rows themselves stay behind)."""
     pg = pg or PostgresSettings.from_env()
     source = duckdb.connect(str(warehouse_path), read_only=True)
     conn = pg.connect()
     try:
         with conn:
-            return copy_schema(source, "raw", conn.cursor(), "raw")
+            counts = copy_schema(source, "raw", conn.cursor(), "raw")
+            return counts | copy_schema(source, "land", conn.cursor(), "land", only=("file_ledger",))
     finally:
         conn.close()
         source.close()

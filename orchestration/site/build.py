@@ -106,6 +106,14 @@ def read_public_marts(serving_path: Path) -> dict:
 
         data = {name: {g: rows(f"{t}_{g}ly") for g in ("month", "quarter")} for name, t in TABLES.items()}
         data.update({name: {"quarter": rows(t)} for name, t in QUARTERLY_ONLY.items()})
+        # repeat contacts by place (program vs police) and of people, as one chart: a series per group and window
+        data["repeat"] = {
+            "quarter": [
+                {**r, "series": f"{r['comparison_group']}_{r['window_days']}"}
+                for r in rows("pub_repeat_contacts_quarterly")
+            ]
+            + [{**r, "series": f"people_{r['window_days']}"} for r in rows("pub_repeat_contacts_people_quarterly")]
+        }
     finally:
         con.close()
     return data
@@ -197,10 +205,19 @@ def answer(question: str, data: dict, period: str, lang: Language) -> str | None
             )
         if question == "quality":
             by = {r["indicator"]: r for r in rows_of(data, "quality", period)}
-            linked, missing = by["encounters_linked_to_cad"]["value"], by["program_responses_missing_a_time"]["value"]
-            if linked is None or missing is None:
+            linked, missing, late = (
+                by[k]["value"]
+                for k in ("encounters_linked_to_cad", "program_responses_missing_a_time", "encounters_entered_late")
+            )
+            if linked is None or missing is None or late is None:
                 return None
-            return lang.t("questions.quality.answer", quarter=q, linked=lang.share(linked), missing=lang.share(missing))
+            return lang.t(
+                "questions.quality.answer",
+                quarter=q,
+                linked=lang.share(linked),
+                missing=lang.share(missing),
+                late=lang.share(late),
+            )
     except (KeyError, TypeError, ValueError, ZeroDivisionError):
         return None  # a number the sentence needs is withheld or absent: say so, never guess
     raise ValueError(f"unknown question {question}")

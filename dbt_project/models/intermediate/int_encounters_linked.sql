@@ -48,7 +48,11 @@ select
     f.first_followed_up_at,
     f.first_followed_up_at is not null and e.ended_at is not null
     and {{ minutes_between('e.ended_at', 'f.first_followed_up_at') }} <= {{ var('follow_up_window_hours') }} * 60
-        as is_followed_up_within_window
+        as is_followed_up_within_window,
+    -- the record's last change came long after the encounter: figures published before it were incomplete
+    e.updated_at is not null
+    and {{ minutes_between('coalesce(e.ended_at, e.started_at)', 'e.updated_at') }} > {{ var('late_entry_hours') }} * 60
+        as is_entered_late
 from {{ ref('stg_case_management__encounters') }} as e
 left join {{ ref('stg_cad__incidents') }} as i on e.incident_number = i.incident_number
 left join {{ ref('unit_types') }} as unit_type on e.team = unit_type.code

@@ -43,6 +43,9 @@ rolled_up as (
         {{ flag_sum("is_program_unit and not is_field_unit and not is_declined") }} as phone_diversion_assignments,
         {{ flag_sum("is_program_unit and is_declined") }} as declined_program_assignments,
         {{ flag_sum("is_field_unit and not is_declined") }} as field_assignments,
+        {{ flag_sum("is_program_unit and is_field_unit and not is_declined") }} as program_field_assignments,
+        {{ flag_sum("is_program_unit and is_field_unit and not is_declined and dispatched_at is not null
+                     and cleared_at is not null") }} as program_field_assignments_cleared,
         sum(case when is_program_unit and is_field_unit and not is_declined and dispatched_at is not null
                 and cleared_at is not null
                 then {{ minutes_between('dispatched_at', 'cleared_at') }} / 60.0

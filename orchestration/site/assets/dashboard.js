@@ -13,6 +13,7 @@
     outcomes: ["outcomes", "primary_outcome", "incidents", "primary_outcome", "bar", "incidents", ",d", null],
     quality: ["quality", "indicator", "value", "indicator", "line", "share", ".1%", null],
     demographics: ["demographics", "category", "people", "category", "bar", "people", ",d", null],
+    repeat: ["repeat", "series", "share_with_repeat", "repeat", "line", "share", ".1%", null],
   };
   const el = (id) => document.getElementById(id);
   let tab = "volume";

@@ -20,5 +20,6 @@ select
     transport_count,
     follow_up_count,
     first_followed_up_at as first_followed_up_at_utc,
-    is_followed_up_within_window
+    is_followed_up_within_window,
+    is_entered_late
 from {{ ref('int_encounters_linked') }}

@@ -97,6 +97,8 @@ joined as (
         r.first_field_dispatched_at as first_field_dispatched_at_utc,
         r.first_field_arrived_at as first_field_arrived_at_utc,
         r.program_field_hours,
+        coalesce(r.program_field_assignments, 0) as program_field_assignments,
+        coalesce(r.program_field_assignments_cleared, 0) as program_field_assignments_cleared,
         n.not_served_reason,
         n.not_served_reason_unconstrained,
         a.field_units_on_shift,
