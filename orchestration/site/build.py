@@ -247,9 +247,12 @@ QUESTION_CHARTS = {
 
 
 def series(rows: list[dict], key: str | None, value: str) -> dict[str | None, list[tuple[str, object]]]:
-    """{series code: [(period_start, value or None when withheld)]}, in period order."""
+    """{series code: [(period_start, value or None when withheld)]}, in period order. A value that is
+    null but not withheld (nothing to measure yet, an input not recorded) is no point at all."""
     out: dict[str | None, list[tuple[str, object]]] = {}
     for r in sorted(rows, key=lambda r: r["period_start"]):
+        if r[value] is None and r.get("is_suppressed") is False:
+            continue
         out.setdefault(r[key] if key else None, []).append((r["period_start"], r[value]))
     return out
 

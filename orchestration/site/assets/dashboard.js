@@ -42,7 +42,10 @@
     const [mart, , , , , , , teamColumn] = TABS[tab];
     const source = DATA[mart][grain] || DATA[mart].quarter;
     const team = el("team").value;
+    const value = TABS[tab][2];
+    // a null that is not withheld (nothing measured yet, an input not recorded) is no point at all
     return source.filter((r) => r.period_start >= el("from").value && r.period_start <= el("to").value
+      && !(r[value] === null && r.is_suppressed === false)
       && (!team || !teamColumn || r[teamColumn] === team)
       && (tab !== "demographics" || r.dimension === el("dimension").value));
   }
