@@ -115,10 +115,13 @@ from suppressed
 {#- Small-cell suppression of a cross-table whose row totals and column totals are both published
     elsewhere: a withheld cell must not stand alone in its row or in its column, or that total minus
     the published cells would give it back. Suppresses within rows, then within columns, and so on for
-    `passes` passes, each taking the cells withheld so far as primary. The model's tests
-    (small_cells_suppressed by row and by column) check that both hold after the last pass.
+    `passes` passes, each taking the cells withheld so far as primary. Alternating passes almost always
+    settle; when a period still has a lone withheld cell after the last pass, or a withheld cell that is
+    the only cell of its row or column (its published total is the cell), every cell of that period is
+    withheld (fail closed: nothing is given back, and the rest of the release still publishes). The
+    model's tests (small_cells_suppressed by row and by column) check the result.
     cells: period_start, row_column, column_column and count_column, one row per cell. -#}
-{% macro suppress_two_ways(cells, row_column, column_column, count_column, passes=4) %}
+{% macro suppress_two_ways(cells, row_column, column_column, count_column, passes=6) %}
 (
     with pass_0 as (
         select
@@ -139,15 +142,42 @@ from suppressed
             'pass_' ~ n, ['period_start', row_column if n % 2 == 0 else column_column], count_column,
             [row_column, column_column], also_primary='was_suppressed'
         ) }} as suppressed
-    ){% if not loop.last %},{% endif %}
+    ),
     {%- endfor %}
+
+    counted as (
+        select
+            *,
+            {%- for dimension in [row_column, column_column] %}
+            sum(case when was_suppressed then 1 else 0 end)
+                over (partition by period_start, {{ dimension }}) as withheld_in_{{ dimension }},
+            sum(case when was_suppressed then 0 else 1 end)
+                over (partition by period_start, {{ dimension }}) as published_in_{{ dimension }},
+            count(*) over (partition by period_start, {{ dimension }}) as cells_in_{{ dimension }}
+            {{- "," if not loop.last }}
+            {%- endfor %}
+        from pass_{{ passes }}
+    ),
+
+    settled as (
+        select
+            *,
+            max(case
+                when (withheld_in_{{ row_column }} = 1 and published_in_{{ row_column }} > 0)
+                    or (withheld_in_{{ column_column }} = 1 and published_in_{{ column_column }} > 0)
+                    -- a withheld cell alone in its row or column equals that published total
+                    or (was_suppressed and (cells_in_{{ row_column }} = 1 or cells_in_{{ column_column }} = 1))
+                    then 1 else 0
+            end) over (partition by period_start) as has_lone_cell
+        from counted
+    )
 
     select
         period_start,
         {{ row_column }},
         {{ column_column }},
         {{ count_column }},
-        was_suppressed as is_suppressed
-    from pass_{{ passes }}
+        was_suppressed or has_lone_cell = 1 as is_suppressed
+    from settled
 )
 {% endmacro %}
