@@ -9,11 +9,13 @@ each run in its own process, as Dagster's run launcher starts one per run, timed
 - full:        a fresh warehouse, every drop but the newest day's (the build is a full one)
 - no-op:       the same again with nothing new (landing only, everything after it skipped)
 - one new day: the newest day's drop arrives (land it, incremental build, gates, publish)
-then landing against its bare-DuckDB lower bound on all the drops (bench/bench_landing.py).
+then landing against its bare-DuckDB lower bound on all the drops (bench/bench_landing.py); last, one
+1 GB file landed alone (a multi-year backfill sent as one file; `--big-file-gb 0` skips it).
 Peak memory is each run's maximum resident set (its dbt subprocesses included).
 Targets (issues 4 and 11): one city-year end to end under 3 minutes; the checks add under 20% to the
 dbt build; at ten city-years a run with nothing new under 10 s, one new day under 30 s and the full
-run no slower than before (193 s); landing at most 1.5x the lower bound's CPU.
+run no slower than before (193 s); landing at most 1.5x the lower bound's CPU; the 1 GB file under
+2 GB of peak memory.
 """
 
 from __future__ import annotations
@@ -130,6 +132,7 @@ def line(name: str, r: dict) -> str:
 def main() -> None:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--years", type=int, nargs="+", default=[1, 10])
+    p.add_argument("--big-file-gb", type=float, default=1.0, help="size of the one-file backfill (0: skip it)")
     p.add_argument("--out", type=Path, default=REPO / "data" / "bench")
     args = p.parse_args()
     rows = []
@@ -146,6 +149,15 @@ def main() -> None:
             + f"\n  landing      {r['landing_cpu_seconds']:.1f} s CPU ({r['landing_peak_mb']:.0f} MB peak) vs bare "
             f"DuckDB {r['lower_bound_cpu_seconds']:.1f} s CPU ({r['lower_bound_peak_mb']:.0f} MB peak) "
             f"= {r['landing_cpu_ratio']:.2f}x",
+            flush=True,
+        )
+    if args.big_file_gb:
+        big = bench_landing.measure_big_file(args.big_file_gb, args.out)
+        rows.append(big)
+        la = big["landing"]
+        print(
+            f"one {big['file_gb']:.2f} GB file alone: {la['rows']:,} rows landed in {la['wall_seconds']:.1f} s "
+            f"({la['cpu_seconds']:.1f} s CPU), peak {la['peak_mb']:.0f} MB",
             flush=True,
         )
     bench_landing.save_results(rows, "main-job")

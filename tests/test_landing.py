@@ -170,6 +170,33 @@ def test_drop_order_does_not_matter(small_city, tmp_path):
     assert table_digest(warehouse) == table_digest(small_city["warehouse"])
 
 
+def test_rows_staged_in_duckdb_under_a_small_memory_limit_land_the_same(injected_city, tmp_path, monkeypatch):
+    """A large file's rows go to DuckDB block by block and are validated there, spilling to disk beyond
+    DuckDB's memory limit: the same rows, quarantine and ledger as the path that holds them in Python."""
+    monkeypatch.setattr(loader._Stage, "_to_duckdb", _counting(loader._Stage._to_duckdb, staged := []))
+    monkeypatch.setattr(loader, "STAGE_ROWS", 7)  # every file of a few rows takes the large-file path
+    monkeypatch.setattr(loader, "DUCKDB_MEMORY_LIMIT", "64MB")
+    warehouse = tmp_path / "w.duckdb"
+    report = land(injected_city["landing"], warehouse, TZ, progress=quiet, batch_rows=50)
+    assert len(report.landed) == len(injected_city["report"].landed) and len(report.landed) > 10
+    assert table_digest(warehouse) == table_digest(injected_city["warehouse"])
+    for query in (
+        "SELECT path, line, column_name, reason, record FROM land.quarantine ORDER BY ALL",
+        "SELECT path, checksum, rows_read, rows_loaded, rows_quarantined FROM land.file_ledger ORDER BY ALL",
+    ):
+        assert sql(warehouse, query) == sql(injected_city["warehouse"], query)
+    assert sql(warehouse, "SELECT count(*) FROM land.quarantine")[0][0] > 0
+    assert len(staged) > 10  # the rows did go through DuckDB
+
+
+def _counting(method, calls: list):
+    def counted(self, *args):
+        calls.append(1)
+        return method(self, *args)
+
+    return counted
+
+
 def test_update_drop_updates_an_earlier_record(tmp_path):
     landing = tmp_path / "landing"
     header = ",".join(CONTRACT.extracts["cm_referrals"].column_names)

@@ -14,9 +14,12 @@
 Files are read natively in blocks (reader.py; a file only the careful Python reader can read exactly
 is read by it), staged in DuckDB temporary tables, validated in DuckDB (row level) and written in
 batches. Each batch is one transaction holding the files' rows, quarantine and ledger entries; for each
-file, rows read must equal rows loaded plus rows quarantined or the batch is rolled back. Python's
-memory does not grow with a file's size (blocks go to DuckDB as they are read); DuckDB's still does,
-while it validates a large file's rows in one statement (issue 11 leaves this open).
+file, rows read must equal rows loaded plus rows quarantined or nothing is written. Memory does not
+grow with a file's size: Python holds at most STAGE_ROWS rows (then blocks go to DuckDB as they are
+read), and DuckDB, limited to DUCKDB_MEMORY_LIMIT, spills its temporary tables to disk. Validation
+writes only temporary tables, so it runs before the batch's transaction (DuckDB cannot spill the
+uncommitted temporary tables of an open transaction as freely). The exception is a file only the
+careful reader can read (reader.py): Python's csv module reads it whole.
 """
 
 from __future__ import annotations
@@ -45,7 +48,10 @@ from orchestration.land.reader import (
 from orchestration.land.validate import RowRules, lit, q, record_sql, validation_sql
 
 MANIFEST_NAME = "_manifest.json"
-STAGE_ROWS = 1_000_000  # rows held in Python (a large file: a few hundred MB) before they go to DuckDB
+STAGE_ROWS = 500_000  # rows held in Python (a large file: a few hundred MB) before they go to DuckDB
+# DuckDB's memory while landing: beyond it, its temporary tables, joins and sorts spill to disk, so a
+# large file's validation does not hold the file in memory (DuckDB's default is 80% of the machine)
+DUCKDB_MEMORY_LIMIT = os.environ.get("ALT911_LANDING_MEMORY_LIMIT", "1GB")
 
 
 class ReconciliationError(RuntimeError):
@@ -441,6 +447,7 @@ def land(
     con = duckdb.connect(str(warehouse_path))
     try:
         con.execute("SET preserve_insertion_order = false")
+        con.execute(f"SET memory_limit = '{DUCKDB_MEMORY_LIMIT}'")
         ensure_tables(con, contract)
         landed_at = next_landing_time(con)
         ledger = con.execute("SELECT path, checksum, file_signature FROM land.file_ledger").fetchall()
@@ -643,12 +650,25 @@ def _write_batch(con, contract, city_tz, rules, pending, stages, landed_at, repo
         stages[name].ready()
 
     results: list[tuple[FileResult, str, dt.datetime, str | None]] = []
+    validated: list[_Validated] = []
+    try:
+        # Validation writes only temporary tables, so it runs before the transaction: DuckDB can spill
+        # committed temporary tables to disk, so a large file is validated in bounded memory.
+        for name, files in by_extract.items():
+            validated.append(
+                _validate_extract(con, contract.extracts[name], contract, city_tz, rules, files, stages[name])
+            )
+            results += validated[-1].results
+    except BaseException:
+        for v in validated:
+            v.drop(con)
+        for stage in stages.values():
+            stage.drop()
+        raise
     con.execute("BEGIN TRANSACTION")
     try:
-        for name, files in by_extract.items():
-            results += _write_extract(
-                con, contract.extracts[name], contract, city_tz, rules, files, stages[name], landed_at, report
-            )
+        for v in validated:
+            _write_extract(con, v, landed_at, report)
         ledger = pa.table(  # one insert: executemany costs about half a millisecond a row
             {
                 "path": pa.array([r.path for r, _, _, _ in results], type=pa.string()),
@@ -670,24 +690,33 @@ def _write_batch(con, contract, city_tz, rules, pending, stages, landed_at, repo
         con.execute("ROLLBACK")
         raise
     finally:
+        for v in validated:
+            v.drop(con)
         for stage in stages.values():
             stage.drop()
     report.landed += [r for r, _, _, _ in results]
 
 
-def _write_extract(
-    con,
-    extract: Extract,
-    contract: Contract,
-    city_tz: str,
-    rules: RowRules,
-    files: list[_PendingFile],
-    stage: _Stage,
-    landed_at,
-    report: LandingReport,
-):
-    """Validate, quarantine and upsert the staged files of one extract; returns (result, checksum,
-    extracted_at, signature) per file."""
+@dataclass
+class _Validated:
+    """One extract's validated rows (a temporary table) and each file's counts."""
+
+    extract: Extract
+    files: list[_PendingFile]
+    table: str  # every row read: typed columns, problems, record
+    batch_files: str  # the files: _file_idx, path, checksum, extracted_at
+    results: list[tuple[FileResult, str, dt.datetime, str | None]]
+
+    def drop(self, con) -> None:
+        con.execute(f"DROP TABLE IF EXISTS {self.table}")
+        con.unregister(self.batch_files)
+
+
+def _validate_extract(
+    con, extract: Extract, contract: Contract, city_tz: str, rules: RowRules, files: list[_PendingFile], stage: _Stage
+) -> _Validated:
+    """Validate the staged files of one extract into a temporary table; returns it with (result, checksum,
+    extracted_at, signature) per file. Raises ReconciliationError if a file's rows do not add up."""
     meta = pa.table(
         {
             "_file_idx": pa.array([f.idx for f in files], type=pa.int64()),
@@ -696,54 +725,63 @@ def _write_extract(
             "extracted_at": pa.array([f.cand.extracted_at for f in files], type=pa.timestamp("us")),
         }
     )
-    con.register("batch_files", meta)
-
-    con.execute(
-        f"CREATE OR REPLACE TEMP TABLE validated AS {validation_sql(extract, contract, city_tz, stage.table, rules)}"
-    )
-    # A key sent twice in one file: the last valid line is the version; earlier ones are quarantined.
-    keys = ", ".join(q(k) for k in extract.key)
-    key_eq = " AND ".join(f"v.{q(k)} = d.{q(k)}" for k in extract.key)
-    con.execute(f"""
-        UPDATE validated v SET problems = list_append(v.problems, {{'column': {lit(extract.key[0])},
-            'reason': 'duplicate key in this file: line ' || d.last_line || ' supersedes it'}})
-        FROM (SELECT _file_idx, {keys}, max(_line) AS last_line FROM validated WHERE len(problems) = 0
-              GROUP BY ALL HAVING count(*) > 1) d
-        WHERE v._file_idx = d._file_idx AND {key_eq} AND len(v.problems) = 0 AND v._line < d.last_line""")
-    con.execute(f"""
-        UPDATE validated v SET record = {record_sql(extract, "b")} FROM {stage.table} b
-        WHERE v.record IS NULL AND len(v.problems) > 0 AND b._file_idx = v._file_idx AND b._line = v._line""")
-    counts = dict(
-        (idx, (loaded, quarantined))
-        for idx, loaded, quarantined in con.execute(
-            "SELECT _file_idx, count(*) FILTER (WHERE len(problems) = 0), count(*) FILTER (WHERE len(problems) > 0) "
-            "FROM validated GROUP BY _file_idx"
-        ).fetchall()
-    )
-    results = []
-    for f in files:
-        loaded, quarantined = counts.get(f.idx, (0, 0))
-        if loaded + quarantined != f.rows_read:
-            raise ReconciliationError(
-                f"{f.cand.rel}: read {f.rows_read} rows but loaded {loaded} and quarantined {quarantined}; "
-                "nothing from this batch was kept"
-            )
-        results.append(
-            (
-                FileResult(f.cand.rel, extract.name, f.rows_read, loaded, quarantined),
-                f.checksum,
-                f.cand.extracted_at,
-                f.cand.signature,
-            )
+    table, batch_files = f"validated_{stage.table}", f"batch_files_{stage.table}"
+    con.register(batch_files, meta)
+    done = _Validated(extract, files, table, batch_files, [])
+    try:
+        con.execute(
+            f"CREATE OR REPLACE TEMP TABLE {table} AS {validation_sql(extract, contract, city_tz, stage.table, rules)}"
         )
+        # A key sent twice in one file: the last valid line is the version; earlier ones are quarantined.
+        keys = ", ".join(q(k) for k in extract.key)
+        key_eq = " AND ".join(f"v.{q(k)} = d.{q(k)}" for k in extract.key)
+        con.execute(f"""
+            UPDATE {table} v SET problems = list_append(v.problems, {{'column': {lit(extract.key[0])},
+                'reason': 'duplicate key in this file: line ' || d.last_line || ' supersedes it'}})
+            FROM (SELECT _file_idx, {keys}, max(_line) AS last_line FROM {table} WHERE len(problems) = 0
+                  GROUP BY ALL HAVING count(*) > 1) d
+            WHERE v._file_idx = d._file_idx AND {key_eq} AND len(v.problems) = 0 AND v._line < d.last_line""")
+        con.execute(f"""
+            UPDATE {table} v SET record = {record_sql(extract, "b")} FROM {stage.table} b
+            WHERE v.record IS NULL AND len(v.problems) > 0 AND b._file_idx = v._file_idx AND b._line = v._line""")
+        counts = dict(
+            (idx, (loaded, quarantined))
+            for idx, loaded, quarantined in con.execute(
+                "SELECT _file_idx, count(*) FILTER (WHERE len(problems) = 0), "
+                f"count(*) FILTER (WHERE len(problems) > 0) FROM {table} GROUP BY _file_idx"
+            ).fetchall()
+        )
+        for f in files:
+            loaded, quarantined = counts.get(f.idx, (0, 0))
+            if loaded + quarantined != f.rows_read:
+                raise ReconciliationError(
+                    f"{f.cand.rel}: read {f.rows_read} rows but loaded {loaded} and quarantined {quarantined}; "
+                    "nothing from this batch was kept"
+                )
+            done.results.append(
+                (
+                    FileResult(f.cand.rel, extract.name, f.rows_read, loaded, quarantined),
+                    f.checksum,
+                    f.cand.extracted_at,
+                    f.cand.signature,
+                )
+            )
+    except BaseException:
+        done.drop(con)
+        raise
+    return done
 
+
+def _write_extract(con, validated: _Validated, landed_at, report: LandingReport) -> None:
+    """Quarantine and upsert one extract's validated rows (inside the batch's transaction)."""
+    extract, files, table, batch_files = validated.extract, validated.files, validated.table, validated.batch_files
     con.execute(
-        """
+        f"""
         INSERT INTO land.quarantine
         SELECT f.path, ?, f.checksum, v._line, v.problems[1].column, list_aggregate(
                    list_transform(v.problems, p -> coalesce(p.column || ': ', '') || p.reason), 'string_agg', '; '),
                v.record, ?
-        FROM validated v JOIN batch_files f USING (_file_idx)
+        FROM {table} v JOIN {batch_files} f USING (_file_idx)
         WHERE len(v.problems) > 0
         """,
         [extract.name, landed_at],
@@ -759,17 +797,18 @@ def _write_extract(
         if len(files) > 1
         else ""
     )
+    # A file alone needs no ranking: its rows are read where they lie (a view) rather than copied
+    kind = "TABLE" if latest else "VIEW"
     con.execute(
         f"""
-        CREATE OR REPLACE TEMP TABLE incoming AS
+        CREATE OR REPLACE TEMP {kind} incoming AS
         SELECT {", ".join(f"v.{q(c)}" for c in extract.column_names)},
                f.extracted_at AS _extracted_at, f.path AS _source_file, v._line AS _source_line,
-               CAST(? AS TIMESTAMP) AS _landed_at
-        FROM validated v JOIN batch_files f USING (_file_idx)
+               TIMESTAMP '{landed_at.isoformat(sep=" ")}' AS _landed_at
+        FROM {table} v JOIN {batch_files} f USING (_file_idx)
         WHERE len(v.problems) = 0
         {latest}
-        """,
-        [landed_at],
+        """
     )
     column = time_column(extract)
     if column:
@@ -788,6 +827,4 @@ def _write_extract(
         f"INSERT INTO raw.{q(extract.name)} SELECT i.* FROM incoming i "
         f"WHERE NOT EXISTS (SELECT 1 FROM raw.{q(extract.name)} t WHERE {key_match})"
     )
-    con.execute("DROP TABLE validated; DROP TABLE incoming")
-    con.unregister("batch_files")
-    return results
+    con.execute(f"DROP {kind} incoming")
