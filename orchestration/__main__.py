@@ -27,6 +27,11 @@ telemetry:
 concurrency:
   runs:
     max_concurrent_runs: 1  # runs the daemon launches queue here; every run also takes the run lock
+# Dagster's SQLite event log, writing the events a run plans at its start in one transaction
+# (orchestration/event_log.py): a run with nothing new is a few seconds faster.
+event_log_storage:
+  module: orchestration.event_log
+  class: BatchingSqliteEventLogStorage
 """
 
 

@@ -82,7 +82,7 @@ def test_a_rejected_file_fails_its_landing_check_and_names_the_file(monkeypatch,
     assert not checks["cm_people"].passed and "wrong encoding" in checks["cm_people"].description
 
 
-def test_readme_main_command_runs_end_to_end(tmp_path):
+def test_readme_main_command_runs_end_to_end(tmp_path, monkeypatch):
     """`make demo` runs `python -m orchestration demo` (demo drops, then the main job: land, dbt build,
     gates, publish); here on a short period to keep CI fast."""
     env = clean_env(ALT911_DATA_DIR=str(tmp_path))
@@ -107,6 +107,25 @@ def test_readme_main_command_runs_end_to_end(tmp_path):
     ).fetchone()
     share = truth["served"]["share_of_eligible_served"]
     assert served == (share["numerator"], share["denominator"])
+
+    # The run's history: the project's event log (orchestration/event_log.py) wrote the events planned at
+    # the run's start as one batch, into the run's database and the index, as Dagster's own storage would.
+    monkeypatch.setenv("DAGSTER_HOME", str(tmp_path / "dagster_home"))
+    instance = dg.DagsterInstance.get()
+    assert type(instance.event_log_storage).__name__ == "BatchingSqliteEventLogStorage"
+    (run,) = instance.get_runs()
+    planned_type = dg.DagsterEventType.ASSET_MATERIALIZATION_PLANNED
+    in_run = {r.asset_key for r in instance.get_records_for_run(run.run_id, of_type=planned_type, limit=1000).records}
+    materialized = instance.get_records_for_run(
+        run.run_id, of_type=dg.DagsterEventType.ASSET_MATERIALIZATION, limit=1000
+    ).records
+    assert len(in_run) > 50 and {r.asset_key for r in materialized} <= in_run
+    for key in in_run:  # the index knows each asset's latest planned run
+        assert instance.get_latest_planned_materialization_info(key).run_id == run.run_id, key
+    checks = instance.event_log_storage.get_asset_check_execution_history(
+        dg.AssetCheckKey(dg.AssetKey(["marts", "fct_encounters"]), "encounters_link_to_cad"), limit=10
+    )
+    assert [c.run_id for c in checks] == [run.run_id] and checks[0].status.value == "SUCCEEDED"
 
 
 def test_main_command_exits_non_zero_when_input_is_bad(tmp_path):

@@ -16,7 +16,6 @@ with incident_days as (
 encounter_days as (
     select
         started_local_date as local_date,
-        {{ flag_sum('is_linked') }} as linked,
         {{ flag_sum('is_entered_late') }} as entered_late,
         count(*) as encounters
     from {{ ref('fct_encounters') }}
@@ -70,10 +69,9 @@ indicators as (
         period_grain,
         period_start,
         'encounters_linked_to_cad',
-        sum(linked),
-        sum(encounters)
-    from encounter_periods
-    group by period_grain, period_start
+        linked_encounters,
+        encounters
+    from {{ ref('mart_encounter_links') }}  -- the link rate has one definition
     union all
     select
         period_grain,
