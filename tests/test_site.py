@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 import os
 import re
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -180,6 +181,42 @@ def test_translation_files_have_the_same_words_to_translate():
 
     en, es = (yaml.safe_load((HERE / "i18n" / f"{lang}.yml").read_text(encoding="utf-8")) for lang in ("en", "es"))
     assert keys(en) == keys(es)
+
+
+def test_a_card_is_printed_again_only_when_its_numbers_change(site, tmp_path, monkeypatch):
+    """The next site keeps an unchanged card's page stamp and its PDF, byte for byte, and prints only the
+    cards whose numbers changed (Chromium takes seconds a card; ten years have 80 cards)."""
+    from orchestration.site import build
+
+    printed = []
+    real_print = build.print_pdf
+    monkeypatch.setattr(
+        build, "print_pdf", lambda page, pdf, browser: printed.append(page.name) or real_print(page, pdf, browser)
+    )
+    serving, city = site.parent / "alt911_marts.duckdb", REPO / "cities" / "demo"
+    same = tmp_path / "same"
+    build_site(serving, same, city, pdf=True, progress=lambda m: None, previous=site.resolve())
+    assert printed == []
+    cards = sorted((site / "cards").glob("20*"))
+    assert len(cards) == 8
+    for card in cards:
+        assert (same / "cards" / card.name).read_bytes() == card.read_bytes(), card.name
+
+    changed = tmp_path / "changed.duckdb"
+    shutil.copy(serving.resolve(), changed)
+    con = duckdb.connect(str(changed))
+    n = con.execute(
+        "update public_marts.pub_response_times_quarterly set median_minutes = median_minutes + 1 "
+        "where period_start = '2023-10-01' and team = 'crt'"
+    ).fetchone()[0]
+    con.close()
+    assert n == 1
+    build_site(changed, tmp_path / "next", city, pdf=True, progress=lambda m: None, previous=same)
+    assert sorted(printed) == ["2023-Q4.en.html", "2023-Q4.es.html"]
+    for name in ("2023-Q3.en.pdf", "2023-Q3.es.html"):
+        assert (tmp_path / "next" / "cards" / name).read_bytes() == (same / "cards" / name).read_bytes()
+    fresh = (tmp_path / "next" / "cards" / "2023-Q4.en.pdf").read_bytes()
+    assert fresh[:5] == b"%PDF-" and fresh != (same / "cards" / "2023-Q4.en.pdf").read_bytes()
 
 
 def test_the_site_reads_the_public_marts_and_nothing_else(site, tmp_path):

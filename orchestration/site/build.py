@@ -8,6 +8,8 @@ numbers are formatted per language by Babel. Each card is also printed to PDF by
 from __future__ import annotations
 
 import datetime as dt
+import functools
+import hashlib
 import html
 import json
 import os
@@ -384,6 +386,14 @@ def note_for(settings: dict, period: str, language: str) -> str | None:
 # ---- the site ----
 
 
+def _cards_index(site: Path | None) -> dict:
+    """What the previous site's cards were (CARDS_INDEX); nothing when there is none or it is unreadable."""
+    try:
+        return json.loads((site / "cards" / CARDS_INDEX).read_text(encoding="utf-8")) if site else {}
+    except (OSError, ValueError):
+        return {}
+
+
 def chromium_path() -> str | None:
     path = os.environ.get(CHROMIUM_ENV, DEFAULT_CHROMIUM)
     return path if Path(path).exists() else shutil.which("chromium")
@@ -407,14 +417,20 @@ def print_pdf(html_file: Path, pdf_file: Path, browser: str) -> None:
     )
 
 
+CARDS_INDEX = "_cards.json"  # per card: the digest of its page (its stamp left out) and its stamp
+
+
 def build_site(
     serving_path: Path,
     out_dir: Path,
     city_dir: Path | None = None,
     pdf: bool = True,
     progress: Callable[[str], None] = print,
+    previous: Path | None = None,
 ) -> dict:
-    """Write the site into out_dir (which must not exist). Returns what was written."""
+    """Write the site into out_dir (which must not exist). Returns what was written. A card whose page is
+    the same as in the `previous` site (all but the publish stamp) keeps that site's stamp and PDF:
+    printing a PDF takes Chromium about 2 s, and with one new day only the newest quarter changes."""
     import plotly
 
     data = read_public_marts(Path(serving_path))
@@ -468,31 +484,42 @@ def build_site(
         )
     progress(f"site: {len(QUESTIONS)} Major Questions pages")
 
-    cards = []
+    earlier = _cards_index(previous)
+    cards, index, printed = [], {}, 0
     for p in quarters:
         entry = dict(key=quarter_key(p), label=en.quarter(dt.date.fromisoformat(p)), files={})
         for code, lang in langs.items():
             name = f"{entry['key']}.{code}"
             entry["files"][code] = name
-            (out_dir / "cards" / f"{name}.html").write_text(
-                env.get_template("card.html").render(
-                    root="../",
-                    lang=lang,
-                    program=program[code],
-                    quarter=lang.quarter(dt.date.fromisoformat(p)),
-                    numbers=card_numbers(data, p, lang),
-                    note=note_for(settings, p, code),
-                    other=f"{entry['key']}.{'es' if code == 'en' else 'en'}.html",
-                    published=published,
-                    pdf=f"{name}.pdf" if pdf else None,
-                ),
-                encoding="utf-8",
+            card = functools.partial(
+                env.get_template("card.html").render,
+                root="../",
+                lang=lang,
+                program=program[code],
+                quarter=lang.quarter(dt.date.fromisoformat(p)),
+                numbers=card_numbers(data, p, lang),
+                note=note_for(settings, p, code),
+                other=f"{entry['key']}.{'es' if code == 'en' else 'en'}.html",
+                pdf=f"{name}.pdf" if pdf else None,
             )
-            if pdf:
+            digest = hashlib.sha256(card(published="").encode()).hexdigest()
+            # Same numbers and words as the previous site: its stamp (these numbers were first published
+            # then, and still are) and its PDF, byte for byte.
+            kept_pdf = previous / "cards" / f"{name}.pdf" if previous and pdf else None
+            keep = earlier.get(name, {}).get("digest") == digest and (kept_pdf is None or kept_pdf.exists())
+            stamp = earlier[name]["published"] if keep else published
+            index[name] = {"digest": digest, "published": stamp}
+            (out_dir / "cards" / f"{name}.html").write_text(card(published=stamp), encoding="utf-8")
+            if pdf and keep:
+                shutil.copy(kept_pdf, out_dir / "cards" / f"{name}.pdf")
+            elif pdf:
                 print_pdf(out_dir / "cards" / f"{name}.html", out_dir / "cards" / f"{name}.pdf", browser)
+                printed += 1
         cards.append(entry)
+    (out_dir / "cards" / CARDS_INDEX).write_text(json.dumps(index, indent=1), encoding="utf-8")
     progress(
-        f"site: {len(cards)} quarterly data cards in {len(LANGUAGES)} languages" + (" (HTML and PDF)" if pdf else "")
+        f"site: {len(cards)} quarterly data cards in {len(LANGUAGES)} languages"
+        + (f" (HTML and PDF; {printed} PDF(s) printed, the others unchanged since the last site)" if pdf else "")
     )
 
     texts = {k: en.texts[k] for k in ("site", "dashboard", "axes", "codes", "chart_separators")}

@@ -23,7 +23,10 @@ def publish_site(settings: Settings, run_id: str, progress: Callable[[str], None
         shutil.rmtree(leftover, ignore_errors=True)
     name = f"{run_id}-{dt.datetime.now(dt.UTC):%Y%m%dT%H%M%S%f}"
     partial = releases / f".{name}.partial"
-    result = build_site(settings.serving_path, partial, settings.city_dir, pdf=settings.site_pdf, progress=progress)
+    current = settings.site_dir.resolve() if settings.site_dir.is_symlink() else None  # its unchanged cards are kept
+    result = build_site(
+        settings.serving_path, partial, settings.city_dir, pdf=settings.site_pdf, progress=progress, previous=current
+    )
     partial.rename(releases / name)
     switch_link(settings.serving_dir, "site", Path("site_releases") / name)
     progress(f"site: published {settings.site_dir / 'index.html'}")
