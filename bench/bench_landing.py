@@ -167,6 +167,14 @@ def measure_big_file(gigabytes: float, out: Path) -> dict:
     return dict(file_gb=size / 1e9, landing=landing)
 
 
+def big_file_line(r: dict) -> str:
+    la = r["landing"]
+    return (
+        f"one {r['file_gb']:.2f} GB file alone: {la['rows']:,} rows landed in {la['wall_seconds']:.1f} s "
+        f"({la['cpu_seconds']:.1f} s CPU), peak {la['peak_mb']:.0f} MB"
+    )
+
+
 def main() -> None:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--years", type=int, nargs="*", default=[1, 10])
@@ -177,12 +185,7 @@ def main() -> None:
     if args.big_file_gb:
         r = measure_big_file(args.big_file_gb, args.out)
         rows.append(r)
-        la = r["landing"]
-        print(
-            f"one {r['file_gb']:.2f} GB file: {la['rows']:,} rows landed in {la['wall_seconds']:.1f} s "
-            f"({la['cpu_seconds']:.1f} s CPU), peak {la['peak_mb']:.0f} MB",
-            flush=True,
-        )
+        print(big_file_line(r), flush=True)
     for years in args.years:
         r = measure(years, args.out)
         rows.append(r)

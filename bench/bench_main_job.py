@@ -154,12 +154,7 @@ def main() -> None:
     if args.big_file_gb:
         big = bench_landing.measure_big_file(args.big_file_gb, args.out)
         rows.append(big)
-        la = big["landing"]
-        print(
-            f"one {big['file_gb']:.2f} GB file alone: {la['rows']:,} rows landed in {la['wall_seconds']:.1f} s "
-            f"({la['cpu_seconds']:.1f} s CPU), peak {la['peak_mb']:.0f} MB",
-            flush=True,
-        )
+        print(bench_landing.big_file_line(big), flush=True)
     bench_landing.save_results(rows, "main-job")
 
 

@@ -52,6 +52,7 @@ WHERE_AND_WHEN = {
     "retries",
     "run_lock_wait_seconds",
     "settle_seconds",
+    "landing_memory_limit",
     "marts_freshness_hours",
     "site_pdf",
 }

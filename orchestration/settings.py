@@ -60,6 +60,7 @@ class Settings:
     retries: int = 2
     run_lock_wait_seconds: float = 900.0  # how long a run waits for the one writing the warehouse
     settle_seconds: float = 60.0  # files changed more recently are left for the next run (still being written?)
+    landing_memory_limit: str = "1GB"  # DuckDB's memory while landing; beyond it, it spills to disk
     marts_freshness_hours: float = 26.0
     # quality gate thresholds (city.yml: thresholds)
     max_quarantine_share: float = 0.001
@@ -127,6 +128,7 @@ _ENV = {  # field -> (environment variable, type)
     "retries": ("ALT911_RETRIES", int),
     "run_lock_wait_seconds": ("ALT911_RUN_LOCK_WAIT_SECONDS", float),
     "settle_seconds": ("ALT911_SETTLE_SECONDS", float),
+    "landing_memory_limit": ("ALT911_LANDING_MEMORY_LIMIT", str),
     "marts_freshness_hours": ("ALT911_MARTS_FRESHNESS_HOURS", float),
     "max_quarantine_share": ("ALT911_MAX_QUARANTINE_SHARE", float),
     "max_unknown_reason_share": ("ALT911_MAX_UNKNOWN_REASON_SHARE", float),

@@ -175,9 +175,8 @@ def test_rows_staged_in_duckdb_under_a_small_memory_limit_land_the_same(injected
     DuckDB's memory limit: the same rows, quarantine and ledger as the path that holds them in Python."""
     monkeypatch.setattr(loader._Stage, "_to_duckdb", _counting(loader._Stage._to_duckdb, staged := []))
     monkeypatch.setattr(loader, "STAGE_ROWS", 7)  # every file of a few rows takes the large-file path
-    monkeypatch.setattr(loader, "DUCKDB_MEMORY_LIMIT", "64MB")
     warehouse = tmp_path / "w.duckdb"
-    report = land(injected_city["landing"], warehouse, TZ, progress=quiet, batch_rows=50)
+    report = land(injected_city["landing"], warehouse, TZ, progress=quiet, batch_rows=50, memory_limit="64MB")
     assert len(report.landed) == len(injected_city["report"].landed) and len(report.landed) > 10
     assert table_digest(warehouse) == table_digest(injected_city["warehouse"])
     for query in (
@@ -187,6 +186,12 @@ def test_rows_staged_in_duckdb_under_a_small_memory_limit_land_the_same(injected
         assert sql(warehouse, query) == sql(injected_city["warehouse"], query)
     assert sql(warehouse, "SELECT count(*) FROM land.quarantine")[0][0] > 0
     assert len(staged) > 10  # the rows did go through DuckDB
+
+
+def test_a_memory_limit_duckdb_cannot_read_is_a_clear_error(tmp_path):
+    (tmp_path / "landing").mkdir()
+    with pytest.raises(ValueError, match="ALT911_LANDING_MEMORY_LIMIT.*like 1GB"):
+        land(tmp_path / "landing", tmp_path / "w.duckdb", TZ, progress=quiet, memory_limit="lots")
 
 
 def _counting(method, calls: list):

@@ -218,6 +218,15 @@ def test_a_card_is_printed_again_only_when_its_numbers_change(site, tmp_path, mo
     fresh = (tmp_path / "next" / "cards" / "2023-Q4.en.pdf").read_bytes()
     assert fresh[:5] == b"%PDF-" and fresh != (same / "cards" / "2023-Q4.en.pdf").read_bytes()
 
+    # a changed stylesheet changes every PDF, though no page changed
+    styled = tmp_path / "site_package"
+    shutil.copytree(build.HERE, styled, ignore=shutil.ignore_patterns("__pycache__"))
+    (styled / "assets" / "site.css").write_text((styled / "assets" / "site.css").read_text() + "\nh1 { color: red }\n")
+    monkeypatch.setattr(build, "HERE", styled)
+    printed.clear()
+    build_site(serving, tmp_path / "restyled", city, pdf=True, progress=lambda m: None, previous=same)
+    assert len(printed) == 4
+
 
 def test_the_site_reads_the_public_marts_and_nothing_else(site, tmp_path):
     """A DuckDB file holding only the public marts is all the site needs: no internal mart, no person-level

@@ -93,6 +93,7 @@ def land_extract_drops(context: dg.AssetExecutionContext, config: LandingConfig,
         progress=context.log.info,
         rules=RowRules.from_settings(settings),
         settle_seconds=settings.settle_seconds,
+        memory_limit=settings.landing_memory_limit,
     )
     context.log.info("\n" + report.summary())
     if report.waiting:

@@ -16,7 +16,7 @@ is read by it), staged in DuckDB temporary tables, validated in DuckDB (row leve
 batches. Each batch is one transaction holding the files' rows, quarantine and ledger entries; for each
 file, rows read must equal rows loaded plus rows quarantined or nothing is written. Memory does not
 grow with a file's size: Python holds at most STAGE_ROWS rows (then blocks go to DuckDB as they are
-read), and DuckDB, limited to DUCKDB_MEMORY_LIMIT, spills its temporary tables to disk. Validation
+read), and DuckDB, limited to `memory_limit`, spills its temporary tables to disk. Validation
 writes only temporary tables, so it runs before the batch's transaction (DuckDB cannot spill the
 uncommitted temporary tables of an open transaction as freely). The exception is a file only the
 careful reader can read (reader.py): Python's csv module reads it whole.
@@ -49,9 +49,6 @@ from orchestration.land.validate import RowRules, lit, q, record_sql, validation
 
 MANIFEST_NAME = "_manifest.json"
 STAGE_ROWS = 500_000  # rows held in Python (a large file: a few hundred MB) before they go to DuckDB
-# DuckDB's memory while landing: beyond it, its temporary tables, joins and sorts spill to disk, so a
-# large file's validation does not hold the file in memory (DuckDB's default is 80% of the machine)
-DUCKDB_MEMORY_LIMIT = os.environ.get("ALT911_LANDING_MEMORY_LIMIT", "1GB")
 
 
 class ReconciliationError(RuntimeError):
@@ -430,10 +427,14 @@ def land(
     progress: Callable[[str], None] = print,
     rules: RowRules | None = None,
     settle_seconds: float = 0.0,
+    memory_limit: str = "1GB",
 ) -> LandingReport:
     """Land every new file under `landing_dir` into `warehouse_path`. Returns what happened; raises only
     for faults of the warehouse itself (a rejected file is reported, not raised). Files changed within
-    `settle_seconds` are left for the next run (the delivery rules are in docs/extract-contract.md)."""
+    `settle_seconds` are left for the next run (the delivery rules are in docs/extract-contract.md).
+    DuckDB's memory is held to `memory_limit` (setting landing_memory_limit): beyond it, its temporary
+    tables, joins and sorts spill to disk, so a large file's validation does not hold the file in memory
+    (DuckDB's default is 80% of the machine)."""
     started = time.monotonic()
     contract = contract or load_contract()
     rules = rules or RowRules()
@@ -447,7 +448,13 @@ def land(
     con = duckdb.connect(str(warehouse_path))
     try:
         con.execute("SET preserve_insertion_order = false")
-        con.execute(f"SET memory_limit = '{DUCKDB_MEMORY_LIMIT}'")
+        try:
+            con.execute(f"SET memory_limit = {lit(memory_limit)}")
+        except duckdb.Error:
+            raise ValueError(
+                f"landing memory limit {memory_limit!r} (ALT911_LANDING_MEMORY_LIMIT) is not a size DuckDB "
+                "reads; write it like 1GB or 512MB"
+            ) from None
         ensure_tables(con, contract)
         landed_at = next_landing_time(con)
         ledger = con.execute("SELECT path, checksum, file_signature FROM land.file_ledger").fetchall()

@@ -429,7 +429,7 @@ def build_site(
     previous: Path | None = None,
 ) -> dict:
     """Write the site into out_dir (which must not exist). Returns what was written. A card whose page is
-    the same as in the `previous` site (all but the publish stamp) keeps that site's stamp and PDF:
+    the same as in the `previous` site (all but the publish stamp; same stylesheets) keeps that site's stamp and PDF:
     printing a PDF takes Chromium about 2 s, and with one new day only the newest quarter changes."""
     import plotly
 
@@ -485,6 +485,9 @@ def build_site(
     progress(f"site: {len(QUESTIONS)} Major Questions pages")
 
     earlier = _cards_index(previous)
+    styles = hashlib.sha256()  # a card's PDF depends on the stylesheets too, not only on its page
+    for asset in sorted((HERE / "assets").iterdir()):
+        styles.update(asset.name.encode() + asset.read_bytes())
     cards, index, printed = [], {}, 0
     for p in quarters:
         entry = dict(key=quarter_key(p), label=en.quarter(dt.date.fromisoformat(p)), files={})
@@ -502,7 +505,7 @@ def build_site(
                 other=f"{entry['key']}.{'es' if code == 'en' else 'en'}.html",
                 pdf=f"{name}.pdf" if pdf else None,
             )
-            digest = hashlib.sha256(card(published="").encode()).hexdigest()
+            digest = hashlib.sha256(card(published="").encode() + styles.digest()).hexdigest()
             # Same numbers and words as the previous site: its stamp (these numbers were first published
             # then, and still are) and its PDF, byte for byte.
             kept_pdf = previous / "cards" / f"{name}.pdf" if previous and pdf else None
