@@ -72,7 +72,9 @@ postgres:
 bench: $(INSTALLED)
 	$(PY) bench/bench.py $(ARGS)
 
+# the main job publishes the site and its PDF cards: Chromium (a Debian package) prints them
 bench-main: $(INSTALLED)
+	bash scripts/browser_setup.sh
 	$(PY) bench/bench_main_job.py $(ARGS)
 
 docs: $(INSTALLED)

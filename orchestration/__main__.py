@@ -389,7 +389,7 @@ def main(argv: list[str] | None = None) -> int:
     land.add_argument(
         "--full-refresh",
         action="store_true",
-        help="like --rebuild, and rebuild the incremental staging models from all of raw (after a manual change "
+        help="like --rebuild, and rebuild the incremental models from all of raw (after a manual change "
         "to raw tables; a changed rule, seed, setting or code does it by itself)",
     )
     sub.add_parser("dev", help="start the Dagster UI (dagster dev) on the project's instance")

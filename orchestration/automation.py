@@ -1,14 +1,13 @@
-"""Schedule, landing-folder sensor and mart freshness checks. Cron, interval and freshness limits are the
-settings at load time; each tick reads the warehouse resource's settings."""
+"""Schedule, landing-folder sensor and the sensor that evaluates the mart freshness checks. Cron, interval
+and freshness limits are the settings at load time; each tick reads the warehouse resource's settings."""
 
-import datetime as dt
 import json
 
 import dagster as dg
 
+from orchestration.assets.checks import MART_FRESHNESS_CHECKS
 from orchestration.assets.resources import LOAD_TIME_SETTINGS as SETTINGS
 from orchestration.assets.resources import Warehouse
-from orchestration.assets.transform import dbt_metrics
 from orchestration.jobs import main_job
 from orchestration.land.loader import discover
 from orchestration.runlock import recover_if_crashed
@@ -52,11 +51,6 @@ def landing_folder_sensor(context: dg.SensorEvaluationContext, warehouse: Wareho
     )
 
 
-mart_freshness_checks = dg.build_last_update_freshness_checks(
-    assets=[k for k in dbt_metrics.keys],
-    lower_bound_delta=dt.timedelta(hours=SETTINGS.marts_freshness_hours),
-    timezone=SETTINGS.city_tz,
-)
 mart_freshness_sensor = dg.build_sensor_for_freshness_checks(
-    freshness_checks=mart_freshness_checks, name="mart_freshness_sensor"
+    freshness_checks=MART_FRESHNESS_CHECKS, name="mart_freshness_sensor"
 )

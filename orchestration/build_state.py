@@ -12,7 +12,9 @@ the same release, so dbt, the quality gates and publishing are skipped (orchestr
 The staging models are incremental (they read only rows landed since their last build). That is exact
 only while the rules fingerprint is the one they were built under, so every core dbt build is recorded
 in the warehouse (land.dbt_builds) and the next one is a full refresh when the fingerprint differs from
-that of the last finished build or of any attempt since.
+that of the last finished build or of any attempt since. Each build also records the newest landing it
+saw (`landed_through`): the incident-level intermediate models rebuild only the incidents whose staging
+rows landed after that of the last finished build (macros/changed_incidents.sql).
 """
 
 from __future__ import annotations
@@ -175,18 +177,44 @@ def _now() -> dt.datetime:
 
 
 def record_build_start(settings: Settings, rules: str, full_refresh: bool) -> dt.datetime:
-    """Record a core dbt build about to start (nothing else holds the warehouse between steps)."""
+    """Record a core dbt build about to start (nothing else holds the warehouse between steps), with the
+    newest landing it will see: no landing runs while a run holds the warehouse, and every later landing
+    is stamped later (orchestration/land/loader.py next_landing_time)."""
     started_at = _now()
     con = duckdb.connect(str(settings.warehouse_path))
     try:
         con.execute(
             f"CREATE TABLE IF NOT EXISTS {BUILDS_TABLE} (rules_fingerprint VARCHAR NOT NULL, "
-            "full_refresh BOOLEAN NOT NULL, started_at TIMESTAMP NOT NULL, finished_at TIMESTAMP)"
+            "full_refresh BOOLEAN NOT NULL, started_at TIMESTAMP NOT NULL, finished_at TIMESTAMP, "
+            "landed_through TIMESTAMP)"
         )
-        con.execute(f"INSERT INTO {BUILDS_TABLE} VALUES (?, ?, ?, NULL)", [rules, full_refresh, started_at])
+        # warehouses built before landed_through was recorded
+        con.execute(f"ALTER TABLE {BUILDS_TABLE} ADD COLUMN IF NOT EXISTS landed_through TIMESTAMP")
+        con.execute(
+            f"INSERT INTO {BUILDS_TABLE} (rules_fingerprint, full_refresh, started_at, landed_through) "
+            "SELECT ?, ?, ?, (SELECT max(landed_at) FROM land.file_ledger)",
+            [rules, full_refresh, started_at],
+        )
     finally:
         con.close()
     return started_at
+
+
+def changed_since(settings: Settings) -> str | None:
+    """The newest landing the last finished core build saw (ISO text), or None when none is recorded: the
+    incident-level models then rebuild every incident. Staging rows landed after it are what changed."""
+    if not Path(settings.warehouse_path).exists():
+        return None
+    con = duckdb.connect(str(settings.warehouse_path), read_only=True)
+    try:
+        row = con.execute(
+            f"SELECT landed_through FROM {BUILDS_TABLE} WHERE finished_at IS NOT NULL ORDER BY started_at DESC LIMIT 1"
+        ).fetchone()
+    except (duckdb.CatalogException, duckdb.BinderException):  # no build, or none recorded landed_through
+        row = None
+    finally:
+        con.close()
+    return row[0].isoformat(sep=" ") if row and row[0] is not None else None
 
 
 def record_build_finished(settings: Settings, started_at: dt.datetime) -> None:

@@ -89,7 +89,7 @@ def sync_city_rules(city_dir: Path) -> Path:
 def build_args(select: str | None = None, include_unit_tests: bool = False, full_refresh: bool = False) -> list[str]:
     """Arguments for `dbt build`. Unit tests run in CI (`dbt test --select test_type:unit`), not in
     scheduled runs, where they would only slow down every build. `full_refresh` rebuilds the incremental
-    (staging) models from all of raw."""
+    models (staging, incident-level intermediate) from all of raw."""
     args = ["build"] + (["--full-refresh"] if full_refresh else [])
     if select:
         args += ["--select", select]
@@ -113,12 +113,12 @@ def _newest_source_mtime() -> float:
 
 
 @contextmanager
-def dbt_environment(settings: Settings):
+def dbt_environment(settings: Settings, **extra: str):
     """The settings in this process's environment for the length of a dagster-dbt call (it hands dbt
     os.environ and has no other way in), then the environment as it was, so a long-lived process
     (the CLI, a test) keeps none of them."""
     saved = dict(os.environ)
-    os.environ.update(dbt_env(settings))
+    os.environ.update(dbt_env(settings, **extra))
     try:
         yield
     finally:

@@ -1,8 +1,9 @@
 """Incremental hourly runs give exactly what a full rebuild gives.
 
-A demo history lands in pieces through real Dagster runs on one warehouse: the staging models build
-incrementally, a rule changes mid-history (the next build is a full refresh), and the last piece
-carries late re-sends of an old day, one newer (it wins) and one older than what is stored (it loses).
+A demo history lands in pieces through real Dagster runs on one warehouse: the staging and incident-level
+models build incrementally, a rule changes mid-history (the next build is a full refresh), a later piece
+carries late re-sends of an old day, one newer (it wins) and one older than what is stored (it loses), and
+a last one moves calls and unit assignments of an old day to another incident.
 A second warehouse lands the same files at once under the final rules. Every table BI reads (marts,
 public marts) must match cell by cell.
 """
@@ -133,10 +134,26 @@ def test_incremental_runs_equal_a_full_rebuild(tmp_path, monkeypatch):
         for n in day_numbers:
             shutil.copytree(days[n], incremental.landing_dir / days[n].name)
         _run(incremental)
+    # later still, a re-send moves some calls and unit assignments of an old day to another incident of that
+    # day (a CAD merge): the incidents they left change too, though no row of theirs landed again
+    moved_day = days[3]
+    with next(moved_day.glob("cad_incidents_*.csv")).open(encoding="utf-8-sig", newline="") as f:
+        target = list(csv.DictReader(f))[-1]["incident_number"]
+    moved = {
+        extract: _resend(
+            moved_day,
+            incremental.landing_dir / f"move-{extract}",
+            extract,
+            24 * 31,
+            lambda r: {**r, "incident_number": target},
+        )
+        for extract in ("cad_calls", "cad_unit_assignments")
+    }
+    _run(incremental)
     builds = _builds(incremental)
     # the first build (empty warehouse: every table in full), an incremental one, a full refresh forced by the
-    # rule change, then an incremental one that takes the late re-sends
-    assert builds == [True, False, True, False], builds
+    # rule change, then incremental ones that take the late re-sends and the moves
+    assert builds == [True, False, True, False, False], builds
 
     # the same files at once, under the final rules, on a fresh warehouse
     full = _use(monkeypatch, tmp_path / "full", city)
@@ -168,3 +185,10 @@ def test_incremental_runs_equal_a_full_rebuild(tmp_path, monkeypatch):
         [resent],
     ).fetchone()
     assert changed == (len(resent), 0)
+    # the moved calls and units count on the incident they moved to
+    calls, units = con.execute(
+        "SELECT call_count, police_assignments + program_field_assignments FROM inc.marts.fct_incidents "
+        "WHERE incident_number = ?",
+        [target],
+    ).fetchone()
+    assert calls >= len(moved["cad_calls"]) and units > 0, (calls, units)

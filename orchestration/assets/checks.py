@@ -1,10 +1,13 @@
-"""The Great Expectations gates as blocking Dagster asset checks (suites: orchestration/checks/gates.py)."""
+"""The Great Expectations gates as blocking Dagster asset checks (suites: orchestration/checks/gates.py),
+and the freshness checks of the metric marts (warnings, evaluated by mart_freshness_sensor)."""
 
+import datetime as dt
 from functools import lru_cache
 
 import dagster as dg
 
 from orchestration.assets.resources import LOAD_TIME_SETTINGS, Warehouse
+from orchestration.assets.transform import dbt_metrics
 from orchestration.checks.gates import gate_checks
 
 
@@ -45,3 +48,12 @@ def _make_check(name: str, asset: tuple[str, ...], description: str, gate: str):
 
 # descriptions show the thresholds of the settings at load time; each run judges with its own settings
 QUALITY_CHECKS = [_make_check(c.name, c.asset, c.description, c.gate) for c in gate_checks(LOAD_TIME_SETTINGS)]
+
+# When the metric marts last changed, judged by mart_freshness_sensor, not by main_job: a run that just
+# built the marts knows they are fresh, and evaluating the checks in it cost 2-4 s of every build
+# (orchestration/jobs.py leaves them out).
+MART_FRESHNESS_CHECKS = dg.build_last_update_freshness_checks(
+    assets=[k for k in dbt_metrics.keys],
+    lower_bound_delta=dt.timedelta(hours=LOAD_TIME_SETTINGS.marts_freshness_hours),
+    timezone=LOAD_TIME_SETTINGS.city_tz,
+)

@@ -2,10 +2,12 @@
 quality checks run between them: core (reference, staging, intermediate, facts: everything but
 tag:metrics), then the metric marts and the public (suppressed) marts (tag:metrics).
 
-The staging models are incremental; everything after them is a table rebuilt every time from complete
-staging tables, so an incremental build equals a full rebuild as long as staging does. Core builds are
-recorded with the rules they ran under (orchestration/build_state.py): a changed rule, seed, code,
-setting or person key makes the next core build a full refresh."""
+The staging models are incremental, and so are the incident-level intermediate models that roll staging
+up per incident (they rebuild the incidents whose staging rows landed since the last finished build:
+macros/changed_incidents.sql); everything after them is a table rebuilt every time, so an incremental
+build equals a full rebuild as long as those do. Core builds are recorded with the rules they ran under
+and the newest landing they saw (orchestration/build_state.py): a changed rule, seed, code, setting or
+person key makes the next core build a full refresh."""
 
 import subprocess
 from collections.abc import Mapping
@@ -17,6 +19,7 @@ from pydantic import Field
 
 from orchestration.assets.resources import Warehouse
 from orchestration.build_state import (
+    changed_since,
     needs_full_refresh,
     record_build_finished,
     record_build_start,
@@ -59,9 +62,9 @@ class LayerTranslator(DagsterDbtTranslator):
 class DbtBuildConfig(dg.Config):
     full_refresh: bool = Field(
         default=False,
-        description="Rebuild the incremental (staging) models from all of raw, not only the rows landed since "
-        "their last build. Runs by itself when the code, rules, seeds, settings or person key changed; "
-        "`python -m orchestration land --full-refresh` sets it.",
+        description="Rebuild the incremental models (staging, incident-level intermediate) from all of raw, not "
+        "only what landed since their last build. Runs by itself when the code, rules, seeds, settings or person "
+        "key changed; `python -m orchestration land --full-refresh` sets it.",
     )
 
 
@@ -93,17 +96,25 @@ def _dbt_step(name: str, incremental: bool, **selection: str):
         settings = warehouse.settings
         target = run_folder(name, context.run.run_id)
         full_refresh = config.full_refresh
+        since = ""  # the incident-level models rebuild every incident unless told what changed
         if incremental:
             rules = rules_fingerprint(settings)
             reason = "asked for" if full_refresh else needs_full_refresh(settings, rules)
             full_refresh = reason is not None
+            since = "" if full_refresh else (changed_since(settings) or "")
             context.log.info(
                 f"full refresh of the incremental models: {reason}"
                 if full_refresh
-                else "incremental build: the staging models read only the rows landed since their last build"
+                else "incremental build: the staging models read only the rows landed since their last build, "
+                + (
+                    f"the incident-level models rebuild the incidents whose rows landed after {since}"
+                    if since
+                    else "the incident-level models rebuild every incident (no finished build recorded what it saw)"
+                )
             )
             started_at = record_build_start(settings, rules, full_refresh)
-        with dbt_environment(settings):  # warehouse path, time zone, program, rules from the city's settings
+        # warehouse path, time zone, program, rules from the city's settings; what changed since the last build
+        with dbt_environment(settings, ALT911_CHANGED_SINCE=since):
             invocation = dbt.cli(build_args(full_refresh=full_refresh), context=context, target_path=target)
             try:
                 for event in invocation.stream():

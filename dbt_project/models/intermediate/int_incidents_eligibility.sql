@@ -1,6 +1,15 @@
+{{ config(
+    materialized='incremental',
+    incremental_strategy='append',
+    on_schema_change='fail',
+    pre_hook="{{ delete_rebuilt_incidents(['stg_cad__incidents']) }}"
+) }}
+
 -- The three eligibility flags, judged with the rules in force at the incident's local date and time.
 -- Codes are compared in one normal form on both sides (normalize_code); the risk screen comes from
 -- the program's rule (var risk_screen: CAD flags, priority, the call-type list itself, or none).
+-- Incremental: only incidents landed since the last build (macros/changed_incidents.sql); a changed
+-- rule is a full refresh.
 with incidents as (
     select
         incident_number,
@@ -14,6 +23,7 @@ with incidents as (
         cast(received_at_local as time) as local_time,
         cast(extract(isodow from received_at_local) as integer) as iso_day_of_week
     from {{ ref('stg_cad__incidents') }}
+    where {{ is_rebuilt('incident_number', ['stg_cad__incidents']) }}
 ),
 
 flagged as (

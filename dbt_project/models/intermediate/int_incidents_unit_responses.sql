@@ -1,5 +1,15 @@
+{{ config(
+    materialized='incremental',
+    incremental_strategy='append',
+    on_schema_change='fail',
+    pre_hook="{{ delete_rebuilt_incidents(['stg_cad__unit_assignments', 'stg_cad__incidents'],
+                                          'stg_cad__unit_assignments', 'assignment_count', within_incidents=true) }}"
+) }}
+
 -- What every agency and program team did on each incident, from CAD unit assignments.
 -- Which unit types are program teams, and which go to the scene, comes from the unit_types seed.
+-- Incremental: only the incidents whose own row or assignments landed since the last build
+-- (macros/changed_incidents.sql).
 with unit_types as (
     select * from {{ ref('unit_types') }}
 ),
@@ -14,6 +24,8 @@ assignments as (
     from {{ ref('stg_cad__unit_assignments') }} as a
     inner join {{ ref('stg_cad__incidents') }} as i on a.incident_number = i.incident_number
     left join unit_types as t on a.unit_type = t.code
+    where {{ is_rebuilt('a.incident_number', ['stg_cad__unit_assignments', 'stg_cad__incidents'],
+                        'stg_cad__unit_assignments', 'assignment_count', within_incidents=true) }}
 ),
 
 first_field_unit as (
@@ -39,6 +51,7 @@ first_field_unit as (
 rolled_up as (
     select
         incident_number,
+        count(*) as assignment_count,
         {{ flag_sum("is_program_unit and not is_declined") }} as program_assignments,
         {{ flag_sum("is_program_unit and not is_field_unit and not is_declined") }} as phone_diversion_assignments,
         {{ flag_sum("is_program_unit and is_declined") }} as declined_program_assignments,
