@@ -131,6 +131,24 @@ def run_folder(step: str, run_id: str) -> Path:
     return DBT_RUNS_DIR / f"{step}-{run_id}"
 
 
+PARSE_STATE = "partial_parse.msgpack"
+
+
+def keep_parse_state(run_target: Path, target_dir: Path = DBT_TARGET_DIR) -> None:
+    """Make a finished dbt invocation's parse state the starting point of the next one. dagster-dbt copies
+    target/partial_parse.msgpack into each run folder, but dbt throws it away and parses the whole project
+    again (4-5 s a call) when it was written under another warehouse path or another project-level
+    setting: the `dbt parse` that prepares the manifest runs in demo mode, and every test and city has its
+    own warehouse. dbt checks the state against the files itself, so a newer one is always safe to start
+    from. Replaced in one rename: another run may be copying it."""
+    fresh = run_target / PARSE_STATE
+    if not fresh.exists():
+        return
+    partial = target_dir / f".{PARSE_STATE}.{os.getpid()}"
+    shutil.copyfile(fresh, partial)
+    os.replace(partial, target_dir / PARSE_STATE)
+
+
 def prune_run_folders(keep: int = KEEP_RUN_FOLDERS, runs_dir: Path = DBT_RUNS_DIR) -> None:
     """Keep the newest `keep` invocation folders: an hourly schedule must not fill the disk. A folder
     written in the last hour stays whatever the count: another city's run from this checkout may be

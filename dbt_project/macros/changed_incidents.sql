@@ -44,6 +44,19 @@
     {%- endif %}
 {%- endmacro %}
 
+{#- A boolean SQL expression, true when a child row moved away from an incident that is not rebuilt (not
+    in `changed`): the table counted more child rows (count_column) for those incidents than staging holds.
+    Then every incident is rebuilt. -#}
+{% macro child_moved_away(changed, child_model, count_column, within_incidents) -%}
+    (
+        select coalesce(sum(built.{{ count_column }}), 0) from {{ this }} as built
+        where built.incident_number not in ({{ changed }})
+    ) <> (
+        select count(*) from ({{ counted_children(child_model, within_incidents) }}) as children
+        where children.incident_number not in ({{ changed }})
+    )
+{%- endmacro %}
+
 {#- A boolean SQL expression: is the incident in incident_column rebuilt by this build? -#}
 {% macro is_rebuilt(incident_column, changed_models, child_model=none, count_column=none, within_incidents=false) -%}
     {#- changed_since() first: a unit test has no relation for is_incremental() to look up -#}
@@ -53,14 +66,7 @@
         {%- set changed = incidents_landed_since(changed_models) -%}
         ({{ incident_column }} in ({{ changed }})
         {%- if child_model %}
-            -- a child row moved away from an incident not rebuilt: rebuild them all
-            or (
-                select coalesce(sum(built.{{ count_column }}), 0) from {{ this }} as built
-                where built.incident_number not in ({{ changed }})
-            ) <> (
-                select count(*) from ({{ counted_children(child_model, within_incidents) }}) as children
-                where children.incident_number not in ({{ changed }})
-            )
+            or {{ child_moved_away(changed, child_model, count_column, within_incidents) }}
         {%- endif %})
     {%- endif -%}
 {%- endmacro %}
@@ -70,5 +76,52 @@
     {%- if is_incremental() -%}
         delete from {{ this }}
         where {{ is_rebuilt('incident_number', changed_models, child_model, count_column, within_incidents) }}
+    {%- endif -%}
+{%- endmacro %}
+
+{#- SQL: the incident numbers whose row in `derived` (an intermediate model, one row per incident) differs
+    from what the fact table holds in `columns`, a row on one side only included. `held` selects the fact
+    rows that took a value from it (the others hold nulls there). -#}
+{% macro incidents_differing(derived, columns, held) -%}
+    select coalesce(built.incident_number, now.incident_number) as incident_number
+    from (select * from {{ this }} where {{ held }}) as built
+    full outer join {{ ref(derived) }} as now on built.incident_number = now.incident_number
+    where built.incident_number is null or now.incident_number is null
+    {%- for column in columns %}
+        or built.{{ column }} is distinct from now.{{ column }}
+    {%- endfor %}
+{%- endmacro %}
+
+{#- Pre-hook of fct_incidents: delete the incidents whose inputs changed since the last finished build;
+    the model then appends every incident the table does not hold. An incident's fact row reads its own
+    row and its calls and unit assignments (stamped: rebuilt when they landed, all of them when a call or
+    an assignment moved away from an incident not rebuilt), and small or time-dependent per-incident
+    tables (encounters, arrests, availability, not-served reasons), compared with what the row holds. -#}
+{% macro delete_stale_fct_incidents() -%}
+    {%- if is_incremental() -%}
+        {%- set changed = incidents_landed_since(['stg_cad__incidents', 'stg_cad__calls', 'stg_cad__unit_assignments']) -%}
+        delete from {{ this }}
+        where
+        {%- if not changed_since() %}
+            true
+        {%- else %}
+            incident_number in ({{ changed }})
+            or incident_number in (
+                {{ incidents_differing('int_incidents_encounters',
+                    ['encounter_id', 'primary_outcome', 'has_referral', 'has_program_transport', 'has_follow_up',
+                     'has_follow_up_within_window'], 'encounter_id is not null') }}
+                union
+                {{ incidents_differing('int_incidents_arrests', ['arrest_count'], 'arrest_count > 0') }}
+                union
+                {{ incidents_differing('int_incidents_availability',
+                    ['field_units_on_shift', 'field_units_busy', 'is_field_unit_available'],
+                    'field_units_on_shift is not null') }}
+                union
+                {{ incidents_differing('int_incidents_not_served_reasons',
+                    ['not_served_reason', 'not_served_reason_unconstrained'], 'not_served_reason is not null') }}
+            )
+            or {{ child_moved_away(changed, 'stg_cad__calls', 'call_count', true) }}
+            or {{ child_moved_away(changed, 'stg_cad__unit_assignments', 'assignment_count', true) }}
+        {%- endif %}
     {%- endif -%}
 {%- endmacro %}

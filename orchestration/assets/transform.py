@@ -25,7 +25,14 @@ from orchestration.build_state import (
     record_build_start,
     rules_fingerprint,
 )
-from orchestration.dbt import DBT_PROJECT, build_args, dbt_environment, prune_run_folders, run_folder
+from orchestration.dbt import (
+    DBT_PROJECT,
+    build_args,
+    dbt_environment,
+    keep_parse_state,
+    prune_run_folders,
+    run_folder,
+)
 from orchestration.runlock import record_warehouse_written
 
 METRICS_SELECTION = "tag:metrics"  # the metric and public marts (dbt_project.yml tags each layer)
@@ -125,6 +132,7 @@ def _dbt_step(name: str, incremental: bool, **selection: str):
         if incremental:
             record_build_finished(settings, started_at)
         record_warehouse_written(settings)  # the gates after this step only read: publish checks it
+        keep_parse_state(target)
         prune_run_folders()
 
     return _step

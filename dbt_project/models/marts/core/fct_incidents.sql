@@ -1,7 +1,22 @@
+{{ config(
+    materialized='incremental',
+    incremental_strategy='append',
+    on_schema_change='fail',
+    pre_hook="{{ delete_stale_fct_incidents() }}"
+) }}
+
 -- One row per CAD incident with every flag and measure the metric marts use.
 -- Import CTEs first (everything this model reads), then the logic, then the final select.
+-- Incremental: the pre-hook deletes the incidents whose inputs changed since the last build
+-- (macros/changed_incidents.sql), and the build appends every incident the table does not hold.
+-- The pre-hook also reads calls and unit assignments:
+-- depends_on: {{ ref('stg_cad__calls') }}
+-- depends_on: {{ ref('stg_cad__unit_assignments') }}
 with incidents as (
     select * from {{ ref('stg_cad__incidents') }}
+    {%- if is_incremental() %}
+        where incident_number not in (select built.incident_number from {{ this }} as built)
+    {%- endif %}
 ),
 
 call_types as (
@@ -28,42 +43,12 @@ availability as (
     select * from {{ ref('int_incidents_availability') }}
 ),
 
-encounters as (
-    select * from {{ ref('int_encounters_linked') }}
-),
-
-arrest_records as (
-    select * from {{ ref('stg_rms__arrests') }}
-),
-
-linked_encounters as (
-    select
-        e.*,
-        row_number() over (partition by e.incident_number order by e.started_at, e.encounter_id) as encounter_order
-    from encounters as e
-    where e.is_linked
-),
-
 encounter_rollup as (
-    select
-        incident_number,
-        max(case when encounter_order = 1 then encounter_id end) as encounter_id,
-        max(case when encounter_order = 1 then primary_outcome end) as primary_outcome,
-        max({{ flag("referral_count > 0") }}) = 1 as has_referral,
-        max({{ flag("transport_count > 0") }}) = 1 as has_program_transport,
-        max({{ flag("follow_up_count > 0") }}) = 1 as has_follow_up,
-        max({{ flag("is_followed_up_within_window") }}) = 1 as has_follow_up_within_window
-    from linked_encounters
-    group by incident_number
+    select * from {{ ref('int_incidents_encounters') }}
 ),
 
 arrests as (
-    select
-        incident_number,
-        count(*) as arrest_count
-    from arrest_records
-    where incident_number is not null
-    group by incident_number
+    select * from {{ ref('int_incidents_arrests') }}
 ),
 
 joined as (
@@ -104,6 +89,7 @@ joined as (
         a.field_units_on_shift,
         a.field_units_busy,
         a.is_field_unit_available,
+        coalesce(r.assignment_count, 0) as assignment_count,
         coalesce(r.police_assignments, 0) as police_assignments,
         coalesce(r.police_assignments_cleared, 0) as police_assignments_cleared,
         r.police_unit_hours,
