@@ -189,9 +189,11 @@ def test_a_card_is_printed_again_only_when_its_numbers_change(site, tmp_path, mo
     from orchestration.site import build
 
     printed = []
-    real_print = build.print_pdf
+    real_print = build.print_pdfs
     monkeypatch.setattr(
-        build, "print_pdf", lambda page, pdf, browser: printed.append(page.name) or real_print(page, pdf, browser)
+        build,
+        "print_pdfs",
+        lambda pages, browser: printed.extend(page.name for page, _ in pages) or real_print(pages, browser),
     )
     serving, city = site.parent / "alt911_marts.duckdb", REPO / "cities" / "demo"
     same = tmp_path / "same"
