@@ -1,6 +1,8 @@
 {#- Incremental incident-level models: the intermediate models that roll staging up to one row per incident
-    rebuild only the incidents whose staging rows landed after the newest landing the last finished core
-    build saw (ALT911_CHANGED_SINCE, set by the dbt_core step from land.dbt_builds).
+    (eligibility, calls, unit responses) and fct_incidents rebuild only the incidents whose inputs changed
+    after the newest landing the last finished core build saw (ALT911_CHANGED_SINCE, set by the dbt_core
+    step from land.dbt_builds). The first part of this file serves the intermediate models, the last
+    (delete_stale_fct_incidents) the fact table.
 
     Why that is exact: landing never deletes a record and stamps every row it adds or replaces with a
     later _landed_at, so those incidents are the ones whose rows changed. One change escapes the stamps:
