@@ -13,8 +13,9 @@ The staging models are incremental (they read only rows landed since their last 
 only while the rules fingerprint is the one they were built under, so every core dbt build is recorded
 in the warehouse (land.dbt_builds) and the next one is a full refresh when the fingerprint differs from
 that of the last finished build or of any attempt since. Each build also records the newest landing it
-saw (`landed_through`): the incident-level intermediate models rebuild only the incidents whose staging
-rows landed after that of the last finished build (macros/changed_incidents.sql).
+saw (`landed_through`): the incident-level models (three intermediate models and fct_incidents) rebuild
+only the incidents whose inputs changed after that of the last finished build
+(macros/changed_incidents.sql).
 """
 
 from __future__ import annotations

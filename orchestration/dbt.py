@@ -89,7 +89,7 @@ def sync_city_rules(city_dir: Path) -> Path:
 def build_args(select: str | None = None, include_unit_tests: bool = False, full_refresh: bool = False) -> list[str]:
     """Arguments for `dbt build`. Unit tests run in CI (`dbt test --select test_type:unit`), not in
     scheduled runs, where they would only slow down every build. `full_refresh` rebuilds the incremental
-    models (staging, incident-level intermediate) from all of raw."""
+    models (staging, the incident-level models) from all of raw."""
     args = ["build"] + (["--full-refresh"] if full_refresh else [])
     if select:
         args += ["--select", select]

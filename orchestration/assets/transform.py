@@ -2,10 +2,10 @@
 quality checks run between them: core (reference, staging, intermediate, facts: everything but
 tag:metrics), then the metric marts and the public (suppressed) marts (tag:metrics).
 
-The staging models are incremental, and so are the incident-level intermediate models that roll staging
-up per incident (they rebuild the incidents whose staging rows landed since the last finished build:
-macros/changed_incidents.sql); everything after them is a table rebuilt every time, so an incremental
-build equals a full rebuild as long as those do. Core builds are recorded with the rules they ran under
+The staging models are incremental, and so are the incident-level models (the intermediate models that
+roll staging up per incident, and fct_incidents): they rebuild the incidents whose inputs changed since
+the last finished build (macros/changed_incidents.sql). Everything else is a table rebuilt every time, so
+an incremental build equals a full rebuild as long as those do. Core builds are recorded with the rules they ran under
 and the newest landing they saw (orchestration/build_state.py): a changed rule, seed, code, setting or
 person key makes the next core build a full refresh."""
 
@@ -69,7 +69,7 @@ class LayerTranslator(DagsterDbtTranslator):
 class DbtBuildConfig(dg.Config):
     full_refresh: bool = Field(
         default=False,
-        description="Rebuild the incremental models (staging, incident-level intermediate) from all of raw, not "
+        description="Rebuild the incremental models (staging, the incident-level models) from all of raw, not "
         "only what landed since their last build. Runs by itself when the code, rules, seeds, settings or person "
         "key changed; `python -m orchestration land --full-refresh` sets it.",
     )
