@@ -187,8 +187,6 @@ def test_incremental_runs_equal_a_full_rebuild(tmp_path, monkeypatch):
     assert changed == (len(resent), 0)
     # the moved calls and units count on the incident they moved to
     calls, units = con.execute(
-        "SELECT call_count, police_assignments + program_field_assignments FROM inc.marts.fct_incidents "
-        "WHERE incident_number = ?",
-        [target],
+        "SELECT call_count, assignment_count FROM inc.marts.fct_incidents WHERE incident_number = ?", [target]
     ).fetchone()
-    assert calls >= len(moved["cad_calls"]) and units > 0, (calls, units)
+    assert calls >= len(moved["cad_calls"]) and units >= len(moved["cad_unit_assignments"]), (calls, units)

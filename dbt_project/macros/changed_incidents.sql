@@ -11,9 +11,9 @@
     stores the count, and when the incidents it does not rebuild hold fewer child rows in staging than it
     counted for them, every incident is rebuilt.
 
-    How: a pre-hook deletes the incidents to rebuild (delete_rebuilt_incidents), then the model appends
-    them (filtered by is_rebuilt), in one transaction. The guard reads only incidents that are not
-    rebuilt, which the delete leaves as they were, so the hook and the model agree on what to rebuild.
+    How: a pre-hook deletes the incidents to rebuild (delete_rebuilt_incidents, delete_stale_fct_incidents),
+    then the model appends every incident its table does not hold (not_yet_built), in one transaction. So
+    what to rebuild is decided once, in the hook; the model only fills what is missing.
     Without ALT911_CHANGED_SINCE (a first build, a full refresh, a dbt command by hand) every incident is
     rebuilt. -#}
 
@@ -59,25 +59,32 @@
     )
 {%- endmacro %}
 
-{#- A boolean SQL expression: is the incident in incident_column rebuilt by this build? -#}
-{% macro is_rebuilt(incident_column, changed_models, child_model=none, count_column=none, within_incidents=false) -%}
-    {#- changed_since() first: a unit test has no relation for is_incremental() to look up -#}
-    {%- if not changed_since() or not is_incremental() -%}
-        true
-    {%- else -%}
+{#- Pre-hook of an incremental intermediate model: delete the incidents with a row of changed_models landed
+    since the last finished build, or every incident when a child row moved away (child_moved_away). -#}
+{% macro delete_rebuilt_incidents(changed_models, child_model=none, count_column=none, within_incidents=false) -%}
+    {%- if is_incremental() -%}
         {%- set changed = incidents_landed_since(changed_models) -%}
-        ({{ incident_column }} in ({{ changed }})
-        {%- if child_model %}
+        delete from {{ this }}
+        where
+        {%- if not changed_since() %}
+            true
+        {%- else %}
+            incident_number in ({{ changed }})
+            {%- if child_model %}
             or {{ child_moved_away(changed, child_model, count_column, within_incidents) }}
-        {%- endif %})
+            {%- endif %}
+        {%- endif %}
     {%- endif -%}
 {%- endmacro %}
 
-{#- Pre-hook of an incremental incident-level model: remove the incidents this build rebuilds. -#}
-{% macro delete_rebuilt_incidents(changed_models, child_model=none, count_column=none, within_incidents=false) -%}
+{#- A boolean SQL expression for an incremental incident-level model: the incident in incident_column has no
+    row in the table (new, or deleted by the pre-hook), so this build appends it. Qualify incident_column
+    with its table's alias: unqualified, it would name the table's own column here. -#}
+{% macro not_yet_built(incident_column) -%}
     {%- if is_incremental() -%}
-        delete from {{ this }}
-        where {{ is_rebuilt('incident_number', changed_models, child_model, count_column, within_incidents) }}
+        not exists (select 1 from {{ this }} as built where built.incident_number = {{ incident_column }})
+    {%- else -%}
+        true
     {%- endif -%}
 {%- endmacro %}
 

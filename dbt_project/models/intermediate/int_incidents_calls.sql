@@ -11,6 +11,6 @@ select
     incident_number,
     count(*) as call_count,
     min(call_received_at) as first_call_received_at
-from {{ ref('stg_cad__calls') }}
-where {{ is_rebuilt('incident_number', ['stg_cad__calls'], 'stg_cad__calls', 'call_count') }}
+from {{ ref('stg_cad__calls') }} as calls
+where {{ not_yet_built('calls.incident_number') }}
 group by incident_number

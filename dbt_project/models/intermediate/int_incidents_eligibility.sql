@@ -22,8 +22,8 @@ with incidents as (
         cast(received_at_local as date) as local_date,
         cast(received_at_local as time) as local_time,
         cast(extract(isodow from received_at_local) as integer) as iso_day_of_week
-    from {{ ref('stg_cad__incidents') }}
-    where {{ is_rebuilt('incident_number', ['stg_cad__incidents']) }}
+    from {{ ref('stg_cad__incidents') }} as incidents
+    where {{ not_yet_built('incidents.incident_number') }}
 ),
 
 flagged as (

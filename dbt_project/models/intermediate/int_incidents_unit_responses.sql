@@ -24,8 +24,7 @@ assignments as (
     from {{ ref('stg_cad__unit_assignments') }} as a
     inner join {{ ref('stg_cad__incidents') }} as i on a.incident_number = i.incident_number
     left join unit_types as t on a.unit_type = t.code
-    where {{ is_rebuilt('a.incident_number', ['stg_cad__unit_assignments', 'stg_cad__incidents'],
-                        'stg_cad__unit_assignments', 'assignment_count', within_incidents=true) }}
+    where {{ not_yet_built('a.incident_number') }}
 ),
 
 first_field_unit as (

@@ -13,10 +13,8 @@
 -- depends_on: {{ ref('stg_cad__calls') }}
 -- depends_on: {{ ref('stg_cad__unit_assignments') }}
 with incidents as (
-    select * from {{ ref('stg_cad__incidents') }}
-    {%- if is_incremental() %}
-        where incident_number not in (select built.incident_number from {{ this }} as built)
-    {%- endif %}
+    select * from {{ ref('stg_cad__incidents') }} as incidents
+    where {{ not_yet_built('incidents.incident_number') }}
 ),
 
 call_types as (
