@@ -1,8 +1,7 @@
 {#- Incremental incident-level models: the intermediate models that roll staging up to one row per incident
     (eligibility, calls, unit responses) and fct_incidents rebuild only the incidents whose inputs changed
     after the newest landing the last finished core build saw (ALT911_CHANGED_SINCE, set by the dbt_core
-    step from land.dbt_builds). The first part of this file serves the intermediate models, the last
-    (delete_stale_fct_incidents) the fact table.
+    step from land.dbt_builds).
 
     Why that is exact: landing never deletes a record and stamps every row it adds or replaces with a
     later _landed_at, so those incidents are the ones whose rows changed. One change escapes the stamps:
@@ -11,7 +10,7 @@
     stores the count, and when the incidents it does not rebuild hold fewer child rows in staging than it
     counted for them, every incident is rebuilt.
 
-    How: a pre-hook deletes the incidents to rebuild (delete_rebuilt_incidents, delete_stale_fct_incidents),
+    How: a pre-hook deletes the incidents to rebuild (delete_rebuilt_incidents),
     then the model appends every incident its table does not hold (not_yet_built), in one transaction. So
     what to rebuild is decided once, in the hook; the model only fills what is missing.
     Without ALT911_CHANGED_SINCE (a first build, a full refresh, a dbt command by hand) every incident is
@@ -59,9 +58,11 @@
     )
 {%- endmacro %}
 
-{#- Pre-hook of an incremental intermediate model: delete the incidents with a row of changed_models landed
-    since the last finished build, or every incident when a child row moved away (child_moved_away). -#}
-{% macro delete_rebuilt_incidents(changed_models, child_model=none, count_column=none, within_incidents=false) -%}
+{#- Pre-hook of an incremental incident-level model: delete the incidents with a row of changed_models landed
+    since the last finished build, those `differing` selects (SQL of incident numbers), or every incident
+    when a child row moved away: moved_children lists [child_model, count_column, within_incidents] as
+    child_moved_away takes them. -#}
+{% macro delete_rebuilt_incidents(changed_models, moved_children=[], differing=none) -%}
     {%- if is_incremental() -%}
         {%- set changed = incidents_landed_since(changed_models) -%}
         delete from {{ this }}
@@ -70,9 +71,12 @@
             true
         {%- else %}
             incident_number in ({{ changed }})
-            {%- if child_model %}
-            or {{ child_moved_away(changed, child_model, count_column, within_incidents) }}
+            {%- if differing %}
+            or incident_number in ({{ differing }})
             {%- endif %}
+            {%- for child_model, count_column, within_incidents in moved_children %}
+            or {{ child_moved_away(changed, child_model, count_column, within_incidents) }}
+            {%- endfor %}
         {%- endif %}
     {%- endif -%}
 {%- endmacro %}
@@ -101,36 +105,21 @@
     {%- endfor %}
 {%- endmacro %}
 
-{#- Pre-hook of fct_incidents: delete the incidents whose inputs changed since the last finished build;
-    the model then appends every incident the table does not hold. An incident's fact row reads its own
-    row and its calls and unit assignments (stamped: rebuilt when they landed, all of them when a call or
-    an assignment moved away from an incident not rebuilt), and small or time-dependent per-incident
-    tables (encounters, arrests, availability, not-served reasons), compared with what the row holds. -#}
-{% macro delete_stale_fct_incidents() -%}
-    {%- if is_incremental() -%}
-        {%- set changed = incidents_landed_since(['stg_cad__incidents', 'stg_cad__calls', 'stg_cad__unit_assignments']) -%}
-        delete from {{ this }}
-        where
-        {%- if not changed_since() %}
-            true
-        {%- else %}
-            incident_number in ({{ changed }})
-            or incident_number in (
-                {{ incidents_differing('int_incidents_encounters',
-                    ['encounter_id', 'primary_outcome', 'has_referral', 'has_program_transport', 'has_follow_up',
-                     'has_follow_up_within_window'], 'encounter_id is not null') }}
-                union
-                {{ incidents_differing('int_incidents_arrests', ['arrest_count'], 'arrest_count > 0') }}
-                union
-                {{ incidents_differing('int_incidents_availability',
-                    ['field_units_on_shift', 'field_units_busy', 'is_field_unit_available'],
-                    'field_units_on_shift is not null') }}
-                union
-                {{ incidents_differing('int_incidents_not_served_reasons',
-                    ['not_served_reason', 'not_served_reason_unconstrained'], 'not_served_reason is not null') }}
-            )
-            or {{ child_moved_away(changed, 'stg_cad__calls', 'call_count', true) }}
-            or {{ child_moved_away(changed, 'stg_cad__unit_assignments', 'assignment_count', true) }}
-        {%- endif %}
-    {%- endif -%}
+{#- What fct_incidents rebuilds besides the incidents whose own row, calls or unit assignments landed: those
+    whose row in a small or time-dependent per-incident table (encounters, arrests, availability, not-served
+    reasons; rebuilt in full each time) differs from what the fact row holds. Availability depends on other
+    incidents (a unit busy on one is not free for the next): comparing it beats guessing which incidents a
+    changed clear time reaches. -#}
+{% macro fct_incidents_differing() -%}
+    {{ incidents_differing('int_incidents_encounters',
+        ['encounter_id', 'primary_outcome', 'has_referral', 'has_program_transport', 'has_follow_up',
+         'has_follow_up_within_window'], 'encounter_id is not null') }}
+    union
+    {{ incidents_differing('int_incidents_arrests', ['arrest_count'], 'arrest_count > 0') }}
+    union
+    {{ incidents_differing('int_incidents_availability',
+        ['field_units_on_shift', 'field_units_busy', 'is_field_unit_available'], 'field_units_on_shift is not null') }}
+    union
+    {{ incidents_differing('int_incidents_not_served_reasons',
+        ['not_served_reason', 'not_served_reason_unconstrained'], 'not_served_reason is not null') }}
 {%- endmacro %}

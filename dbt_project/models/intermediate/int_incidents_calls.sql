@@ -2,7 +2,7 @@
     materialized='incremental',
     incremental_strategy='append',
     on_schema_change='fail',
-    pre_hook="{{ delete_rebuilt_incidents(['stg_cad__calls'], 'stg_cad__calls', 'call_count') }}"
+    pre_hook="{{ delete_rebuilt_incidents(['stg_cad__calls'], [['stg_cad__calls', 'call_count', false]]) }}"
 ) }}
 
 -- Calls rolled up to their incident: metrics count incidents, never calls.

@@ -3,7 +3,7 @@
     incremental_strategy='append',
     on_schema_change='fail',
     pre_hook="{{ delete_rebuilt_incidents(['stg_cad__unit_assignments', 'stg_cad__incidents'],
-                                          'stg_cad__unit_assignments', 'assignment_count', within_incidents=true) }}"
+                                          [['stg_cad__unit_assignments', 'assignment_count', true]]) }}"
 ) }}
 
 -- What every agency and program team did on each incident, from CAD unit assignments.

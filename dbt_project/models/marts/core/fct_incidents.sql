@@ -2,7 +2,10 @@
     materialized='incremental',
     incremental_strategy='append',
     on_schema_change='fail',
-    pre_hook="{{ delete_stale_fct_incidents() }}"
+    pre_hook="{{ delete_rebuilt_incidents(
+        ['stg_cad__incidents', 'stg_cad__calls', 'stg_cad__unit_assignments'],
+        [['stg_cad__calls', 'call_count', true], ['stg_cad__unit_assignments', 'assignment_count', true]],
+        fct_incidents_differing()) }}"
 ) }}
 
 -- One row per CAD incident with every flag and measure the metric marts use.
