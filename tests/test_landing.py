@@ -171,8 +171,9 @@ def test_drop_order_does_not_matter(small_city, tmp_path):
 
 
 def test_rows_staged_in_duckdb_under_a_small_memory_limit_land_the_same(injected_city, tmp_path, monkeypatch):
-    """A large file's rows go to DuckDB block by block and are validated there, spilling to disk beyond
-    DuckDB's memory limit: the same rows, quarantine and ledger as the path that holds them in Python."""
+    """A large file's rows go to DuckDB block by block, validated on their way, and what follows runs
+    there, spilling to disk beyond DuckDB's memory limit: the same rows, quarantine and ledger as the path
+    that holds them in Python."""
     monkeypatch.setattr(loader._Stage, "_to_duckdb", _counting(loader._Stage._to_duckdb, staged := []))
     monkeypatch.setattr(loader, "STAGE_ROWS", 7)  # every file of a few rows takes the large-file path
     warehouse = tmp_path / "w.duckdb"

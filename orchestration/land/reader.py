@@ -23,6 +23,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
+import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.csv as pa_csv
@@ -136,10 +137,13 @@ def read_fast(path: Path, extract: Extract, scan: FileScan) -> Iterator[pa.Table
                 block = block.select(extract.column_names)
             count = block.num_rows
             first = 2 + rows + embedded
-            lines = pa.array(range(first, first + count), type=pa.int64())
-            if scan.has_quotes:  # a row starts on the line after the previous row's last line
-                breaks = pa.chunked_array([pa.array([0] * count, type=pa.int64())])
-                for column in block.columns:
+            lines = pa.array(np.arange(first, first + count, dtype=np.int64))
+            # a row starts on the line after the previous row's last line; only a column whose bytes hold
+            # a line break can move it (looking at the bytes costs far less than counting per value)
+            broken = [c for c in block.columns if scan.has_quotes and any(b"\n" in _data(k) for k in c.chunks)]
+            if broken:
+                breaks = pa.chunked_array([pa.repeat(pa.scalar(0, pa.int64()), count)])
+                for column in broken:
                     breaks = pc.add(breaks, pc.count_substring(column, "\n").cast(pa.int64()))
                 lines = pc.add(lines, pc.subtract(pc.cumulative_sum(breaks), breaks))
                 embedded += pc.sum(breaks).as_py() or 0
@@ -152,6 +156,12 @@ def read_fast(path: Path, extract: Extract, scan: FileScan) -> Iterator[pa.Table
     # without its line end (a truncated file), makes the count differ.
     if rows + embedded + 1 != scan.newlines:
         raise NotExact
+
+
+def _data(strings: pa.Array) -> bytes:
+    """The bytes of a string array's values (its third buffer; a slice's may hold more, never less)."""
+    buffer = strings.buffers()[2]
+    return buffer.to_pybytes() if buffer is not None else b""
 
 
 def _check_header(path: Path, extract: Extract, header: list[str]) -> None:
