@@ -16,6 +16,12 @@ os.environ.setdefault("GX_ANALYTICS_ENABLED", "False")  # no usage reporting fro
 
 import great_expectations as gx  # noqa: E402
 from great_expectations.data_context.types.base import ProgressBarsConfig  # noqa: E402
+from great_expectations.execution_engine import pandas_execution_engine  # noqa: E402
+
+# GX labels every DataFrame it validates with a fingerprint, pandas' hash of every row (0.8 s of the
+# 1.3 s a check of 2 M unit assignments takes). Nothing reads the label; frames of at least this many
+# bytes go without it, so none do (GX is pinned; tests/test_quality_gate.py fails if this stops working).
+pandas_execution_engine.HASH_THRESHOLD = 0
 
 
 @dataclass
