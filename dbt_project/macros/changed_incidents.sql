@@ -10,9 +10,9 @@
     stores the count, and when the incidents it does not rebuild hold fewer child rows in staging than it
     counted for them, every incident is rebuilt.
 
-    How: a pre-hook deletes the incidents to rebuild (delete_rebuilt_incidents),
-    then the model appends every incident its table does not hold (not_yet_built), in one transaction. So
-    what to rebuild is decided once, in the hook; the model only fills what is missing.
+    How: a pre-hook deletes the incidents to rebuild (delete_rebuilt_incidents), then the model appends
+    every incident its table does not hold (not_yet_built), in one transaction. So what to rebuild is
+    decided once, in the hook; the model only fills what is missing.
     Without ALT911_CHANGED_SINCE (a first build, a full refresh, a dbt command by hand) every incident is
     rebuilt. -#}
 

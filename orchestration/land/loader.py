@@ -579,7 +579,7 @@ class _Stage:
         self.validated = f"validated_{self.table}"  # the rows staged in DuckDB, validated (validation_sql)
         self.held: list[pa.Table] = []
         self.held_rows = 0
-        self.in_duckdb = self.registered = self.validated_rows = False
+        self.in_duckdb = self.registered = False
 
     def add_file(self, idx: int, cand: _Candidate, scan, rules: RowRules) -> int:
         """Stage one file; returns its rows. Raises FileRejected after taking back what it staged."""
@@ -617,13 +617,13 @@ class _Stage:
                 f"CREATE OR REPLACE TEMP TABLE {self.table} ({cols}, _line BIGINT, _shape_error VARCHAR, "
                 "_file_idx BIGINT, _plausible_until TIMESTAMP)"
             )
+            # empty, from the empty table: only its columns are wanted
+            self.con.execute(f"CREATE OR REPLACE TEMP TABLE {self.validated} AS {self.validation(self.table)}")
             self.in_duckdb = True
         if self.held:
             self.con.register("held_rows", pa.concat_tables(self.held))
             self.con.execute(f"INSERT INTO {self.table} BY NAME SELECT * FROM held_rows")
-            into = f"INSERT INTO {self.validated}" if self.validated_rows else f"CREATE TEMP TABLE {self.validated} AS"
-            self.con.execute(f"{into} {self.validation('held_rows')}")
-            self.validated_rows = True
+            self.con.execute(f"INSERT INTO {self.validated} {self.validation('held_rows')}")
             self.con.unregister("held_rows")
         self.held, self.held_rows = [], 0
 
@@ -653,16 +653,14 @@ class _Stage:
         self.held, self.held_rows = kept, sum(t.num_rows for t in kept)
         if self.in_duckdb:
             self.con.execute(f"DELETE FROM {self.table} WHERE _file_idx = ?", [idx])
-            if self.validated_rows:
-                self.con.execute(f"DELETE FROM {self.validated} WHERE _file_idx = ?", [idx])
+            self.con.execute(f"DELETE FROM {self.validated} WHERE _file_idx = ?", [idx])
 
     def drop(self) -> None:
         if self.in_duckdb:
             self.con.execute(f"DROP TABLE IF EXISTS {self.table}; DROP TABLE IF EXISTS {self.validated}")
         elif self.registered:
             self.con.unregister(self.table)
-        self.held, self.held_rows = [], 0
-        self.in_duckdb = self.registered = self.validated_rows = False
+        self.held, self.held_rows, self.in_duckdb, self.registered = [], 0, False, False
 
 
 def _write_batch(con, contract, pending, stages, landed_at, report) -> None:

@@ -140,7 +140,7 @@ def read_fast(path: Path, extract: Extract, scan: FileScan) -> Iterator[pa.Table
             lines = pa.array(np.arange(first, first + count, dtype=np.int64))
             # a row starts on the line after the previous row's last line; only a column whose bytes hold
             # a line break can move it (looking at the bytes costs far less than counting per value)
-            broken = [c for c in block.columns if scan.has_quotes and any(b"\n" in _data(k) for k in c.chunks)]
+            broken = [c for c in block.columns if any(b"\n" in _data(k) for k in c.chunks)] if scan.has_quotes else []
             if broken:
                 breaks = pa.chunked_array([pa.repeat(pa.scalar(0, pa.int64()), count)])
                 for column in broken:
