@@ -182,6 +182,11 @@ def _write_info(fd: int, info: dict) -> None:
     os.fsync(fd)
 
 
+def _short(cmd: str) -> str:
+    """A command as a message shows it: programs by name, not by path (`python dbt build ...`)."""
+    return " ".join(word.rsplit("/", 1)[-1] if word.startswith("/") else word for word in cmd.split())[:80]
+
+
 def recover(stale: dict, instance=None) -> list[str]:
     """Clean up after a run that died holding the warehouse: its leftover processes and its Dagster run."""
     notes = [f"{describe(stale)} ended without releasing the warehouse (killed or crashed)"]
@@ -195,7 +200,7 @@ def recover(stale: dict, instance=None) -> list[str]:
     while leftovers and time.monotonic() < deadline and any(_alive(pid) for pid, _ in leftovers):
         time.sleep(0.1)
     if leftovers:
-        notes.append("stopped its leftover process(es): " + ", ".join(f"pid {p} ({c})" for p, c in leftovers))
+        notes.append("stopped its leftover process(es): " + ", ".join(f"pid {p} ({_short(c)})" for p, c in leftovers))
     run_id = stale.get("run_id")
     if instance is not None and run_id:
         notes.extend(_fail_dagster_run(instance, run_id))
@@ -232,7 +237,8 @@ def _alive(pid: int) -> bool:
 
 
 def processes_with_token(token: str | None) -> list[tuple[int, str]]:
-    """Processes (not this one) whose environment carries the run token: what a run started."""
+    """(pid, command line) of the processes (not this one) whose environment carries the run token: what a
+    run started."""
     if not token:
         return []
     needle = f"{TOKEN_ENV}={token}".encode()
@@ -243,7 +249,7 @@ def processes_with_token(token: str | None) -> list[tuple[int, str]]:
         try:
             if needle in (proc / "environ").read_bytes().split(b"\0"):
                 cmd = (proc / "cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace").strip()
-                found.append((int(proc.name), cmd[:80]))
+                found.append((int(proc.name), cmd))
         except OSError:  # gone, or not ours
             continue
     return found
