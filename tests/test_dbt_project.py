@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import shutil
 
 import duckdb
 import pytest
@@ -71,6 +72,39 @@ def test_unit_tests_pass_whichever_city_folder_is_in_use(built):
     assert out.returncode == 0, out.stdout[-4000:]
     results = unit_test_results(built)
     assert set(results) == unit_tests_defined() and set(results.values()) == {"pass"}, results
+
+
+def test_staging_tests_judge_what_landed_since_the_last_build_and_every_row_without_a_mark(built, tmp_path):
+    """In an incremental build (ALT911_CHANGED_SINCE, the last finished build's mark) the staging models'
+    tests judge only rows landed after the mark; without a mark (a full refresh, dbt by hand) every row."""
+    shutil.copyfile(built / "warehouse.duckdb", tmp_path / "warehouse.duckdb")
+    not_null = "not_null_stg_cad__calls_incident_number"
+    with duckdb.connect(str(tmp_path / "warehouse.duckdb")) as con:
+        mark = con.execute("SELECT max(_landed_at) FROM staging.stg_cad__calls").fetchone()[0]
+        # a call without an incident number that an earlier build let through (older than the mark) ...
+        con.execute(
+            "INSERT INTO staging.stg_cad__calls SELECT * REPLACE ('OLD-CALL' AS call_id, NULL AS incident_number, "
+            "? AS _landed_at) FROM staging.stg_cad__calls LIMIT 1",
+            [mark - dt.timedelta(days=1)],
+        )
+    since = mark.isoformat(sep=" ")
+    env = env_for(tmp_path, ALT911_DEMO="true", ALT911_CHANGED_SINCE=since)
+    out = run_dbt(["test", "--select", "stg_cad__calls"], env=env)
+    assert out.returncode == 0, out.stdout[-4000:]  # ... is not judged again after the mark
+
+    with duckdb.connect(str(tmp_path / "warehouse.duckdb")) as con:  # a new one, landed after the mark
+        con.execute(
+            "INSERT INTO raw.cad_calls SELECT * REPLACE ('NEW-CALL' AS call_id, NULL AS incident_number, "
+            "? AS _landed_at) FROM raw.cad_calls LIMIT 1",
+            [mark + dt.timedelta(hours=1)],
+        )
+    out = run_dbt(["build", "--select", "stg_cad__calls"], env=env)
+    assert out.returncode != 0
+    assert f"Failure in test {not_null}" in out.stdout and "Got 1 result" in out.stdout, out.stdout[-4000:]
+
+    out = run_dbt(["test", "--select", "stg_cad__calls"], env=env_for(tmp_path, ALT911_DEMO="true"))
+    assert out.returncode != 0  # without a mark every row is judged: both calls
+    assert f"Failure in test {not_null}" in out.stdout and "Got 2 results" in out.stdout, out.stdout[-4000:]
 
 
 def test_a_real_run_without_a_key_stops_with_a_clear_message(built):

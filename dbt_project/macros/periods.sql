@@ -1,6 +1,8 @@
 {#- Every metric mart is published per period: day, week (starting Monday), month, quarter, and "all"
     (the whole loaded history, starting at its first date). by_period() repeats each row of a CTE once
-    per grain with the start of the period its date falls in; marts then group by the two columns. -#}
+    per grain with the start of the period its date falls in; marts then group by the two columns.
+    Each mart's contract spells the same list in a check constraint on period_grain: a new grain goes
+    there too (grep "period_grain in"). -#}
 {% macro period_grains() -%}
     {{ return(['day', 'week', 'month', 'quarter', 'all']) }}
 {%- endmacro %}
