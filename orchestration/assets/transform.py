@@ -38,7 +38,7 @@ from orchestration.runlock import record_warehouse_written
 METRICS_SELECTION = "tag:metrics"  # the metric and public marts (dbt_project.yml tags each layer)
 # Column-shape tests run inside `dbt build` and fail its step, naming themselves, but are not Dagster
 # asset checks: each check costs three event-log writes per run (planned, evaluated, output), about 10 s
-# of every hourly run for ~200 of them. The reconciliations (singular tests) and the small-cell tests on
+# of every hourly run for ~150 of them. The reconciliations (singular tests) and the small-cell tests on
 # published counts stay checks of the model they test.
 STRUCTURAL_TESTS = {
     "not_null",
