@@ -1,10 +1,10 @@
 {#- Every metric mart is published per period: day, week (starting Monday), month, quarter, and "all"
     (the whole loaded history, starting at its first date). by_period() repeats each row of a CTE once
     per grain with the start of the period its date falls in; marts then group by the two columns.
-    Each mart's contract spells the same list in a check constraint on period_grain: a new grain goes
-    there too (grep "period_grain in"). -#}
+    The list is var period_grains (dbt_project.yml), which each mart's contract also checks period_grain
+    against. -#}
 {% macro period_grains() -%}
-    {{ return(['day', 'week', 'month', 'quarter', 'all']) }}
+    {{ return(var('period_grains')) }}
 {%- endmacro %}
 
 {% macro by_period(cte, date_column) -%}
