@@ -9,6 +9,7 @@ an incremental build equals a full rebuild as long as those do. Core builds are 
 and the newest landing they saw (orchestration/build_state.py): a changed rule, seed, code, setting or
 person key makes the next core build a full refresh."""
 
+import logging
 import subprocess
 from collections.abc import Mapping
 from typing import Any
@@ -47,6 +48,19 @@ STRUCTURAL_TESTS = {
     "accepted_values",
     "unique_combination_of_columns",
 }
+
+
+class _ColumnShapeTestNotice(logging.Filter):
+    """dagster-dbt warns, for each dbt test that is not an asset check, that it "was likely executed due to
+    dbt indirect selection". Here those are the column-shape tests, left out of the checks on purpose
+    (above), and the singular tests that read several models: the notice is wrong, and it is one
+    event-log write per test, about 150 a run. dbt's own log keeps every test's result."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return not str(record.msg).startswith("Logging an `AssetObservation` instead of an `AssetCheckResult`")
+
+
+logging.getLogger("dagster.builtin").addFilter(_ColumnShapeTestNotice())
 
 
 class LayerTranslator(DagsterDbtTranslator):
