@@ -44,22 +44,29 @@ POINTER = "current"
 FIXED_LINKS = {"alt911_marts.duckdb": "alt911_marts.duckdb", "parquet": "parquet", "published.json": "published.json"}
 
 
-def _copy_comments(con, source_db: str, target_db: str, schema: str, table: str) -> None:
-    """Carry a table's comments (dbt's descriptions, persist_docs) to its copy, so BI tools show them."""
-    rows = con.execute(
-        "select null, comment from duckdb_tables() where database_name = ? and schema_name = ? and table_name = ? "
-        "union all select column_name, comment from duckdb_columns() where database_name = ? and schema_name = ? "
-        "and table_name = ?",
-        [source_db, schema, table] * 2,
-    ).fetchall()
-    for column, comment in rows:
+def _comments(con, source_db: str) -> dict[tuple[str, str], list[tuple[str | None, str]]]:
+    """Every table's and column's comment in `source_db` (dbt's descriptions, persist_docs), by (schema,
+    table); the column is None for the table's own. One catalog query: one per table cost 5 ms each."""
+    comments: dict[tuple[str, str], list[tuple[str | None, str]]] = {}
+    for schema, table, column, comment in con.execute(
+        "select schema_name, table_name, null, comment from duckdb_tables() where database_name = ? "
+        "union all select schema_name, table_name, column_name, comment from duckdb_columns() "
+        "where database_name = ? order by all",
+        [source_db, source_db],
+    ).fetchall():
         if comment:
-            what = (
-                f"TABLE {target_db}.{schema}.{table}"
-                if column is None
-                else f'COLUMN {target_db}.{schema}.{table}."{column}"'
-            )
-            con.execute(f"COMMENT ON {what} IS {lit(comment)}")
+            comments.setdefault((schema, table), []).append((column, comment))
+    return comments
+
+
+def _copy_comments(con, comments: list[tuple[str | None, str]], target: str) -> None:
+    """Carry a table's comments to its copy `target` (db.schema.table), so BI tools show them; in one
+    transaction (a commit per comment cost a write of the file's log each)."""
+    con.execute("BEGIN TRANSACTION")
+    for column, comment in comments:
+        what = f"TABLE {target}" if column is None else f'COLUMN {target}."{column}"'
+        con.execute(f"COMMENT ON {what} IS {lit(comment)}")
+    con.execute("COMMIT")
 
 
 def publish(settings: Settings, run_id: str) -> dict:
@@ -80,11 +87,12 @@ def publish(settings: Settings, run_id: str) -> dict:
         # literals: a folder named O'Brien works
         con.execute(f"ATTACH {lit(str(settings.warehouse_path))} AS wh (READ_ONLY)")
         con.execute(f"ATTACH {lit(str(db_file))} AS serving (STORAGE_VERSION '{STORAGE_VERSION}')")
+        comments = _comments(con, "wh")
         for schema in SERVED_SCHEMAS:
             con.execute(f"CREATE SCHEMA serving.{schema}")
             for table in _tables(con, schema):
                 con.execute(f"CREATE TABLE serving.{schema}.{table} AS SELECT * FROM wh.{schema}.{table}")
-                _copy_comments(con, "wh", "serving", schema, table)
+                _copy_comments(con, comments.get((schema, table), []), f"serving.{schema}.{table}")
                 counts[f"{schema}.{table}"] = con.execute(f"SELECT count(*) FROM serving.{schema}.{table}").fetchone()[
                     0
                 ]
