@@ -650,13 +650,19 @@ FAST_READER_CASES = {
 
 
 @pytest.mark.parametrize("case", FAST_READER_CASES)
-def test_the_fast_reader_reads_what_the_careful_reader_reads_or_gives_way(tmp_path, case):
+@pytest.mark.parametrize("one_block", [True, False], ids=["parsed from the scanned bytes", "read again from disk"])
+def test_the_fast_reader_reads_what_the_careful_reader_reads_or_gives_way(tmp_path, monkeypatch, case, one_block):
     """The native reader must give the careful reader's rows and line numbers exactly, or hand the file
-    over (NotExact): it is never allowed to read a file differently."""
+    over (NotExact): it is never allowed to read a file differently. A file within one scan block is
+    parsed from the bytes the scan read; a larger one is read again from disk (here: blocks of 56 bytes,
+    which hold the header and any one row)."""
     import pyarrow as pa
 
+    from orchestration.land import reader
     from orchestration.land.reader import FileRejected, NotExact, read_carefully, read_fast, scan_file
 
+    if not one_block:
+        monkeypatch.setattr(reader, "SCAN_BLOCK", 56)
     body, fast_reads_it = FAST_READER_CASES[case]
     extract = CONTRACT.extracts["cad_calls"]
     path = tmp_path / "cad_calls_20240101.csv"
@@ -665,8 +671,10 @@ def test_the_fast_reader_reads_what_the_careful_reader_reads_or_gives_way(tmp_pa
         careful = read_carefully(path, extract)
     except FileRejected:
         careful = None
+    scan = scan_file(path)
+    assert (len(scan.head) == scan.size) == one_block
     try:
-        fast = pa.concat_tables(list(read_fast(path, extract, scan_file(path))))
+        fast = pa.concat_tables(list(read_fast(path, extract, scan)))
     except NotExact:
         fast = None
     assert (fast is not None) == fast_reads_it

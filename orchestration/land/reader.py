@@ -118,10 +118,15 @@ def read_fast(path: Path, extract: Extract, scan: FileScan) -> Iterator[pa.Table
     if sorted(names) != sorted(extract.column_names):  # spaces, duplicates, renames: the careful reader says
         raise NotExact
     rows = embedded = 0
+    # A file within one scan block (a day's extract) is parsed from the bytes the scan checksummed, on this
+    # thread: opening it again and starting Arrow's threads cost more than parsing its few hundred rows.
+    whole = len(scan.head) == scan.size
     try:
         reader = pa_csv.open_csv(
-            path,
-            read_options=pa_csv.ReadOptions(column_names=header, skip_rows=1, block_size=SCAN_BLOCK),
+            pa.BufferReader(scan.head) if whole else path,
+            read_options=pa_csv.ReadOptions(
+                column_names=header, skip_rows=1, block_size=SCAN_BLOCK, use_threads=not whole
+            ),
             parse_options=pa_csv.ParseOptions(newlines_in_values=True),
             convert_options=pa_csv.ConvertOptions(
                 column_types=dict.fromkeys(header, pa.string()),
