@@ -165,17 +165,18 @@ def measure(years: int, out: Path, repeat: int = 1) -> dict:
     }
 
 
+def every(values: list[float], form: str, unit: str) -> str:
+    """' [median of N: a, b, c unit]' for repeated measurements (`form` formats each), nothing for one."""
+    shown = ", ".join(format(x, form) for x in values)
+    return f" [median of {len(values)}: {shown}{unit}]" if len(values) > 1 else ""
+
+
 def line(name: str, r: dict) -> str:
-    every = r.get("all", [])
-    runs = f" [median of {len(every)}: {', '.join(f'{x:.1f}' for x in every)} s]" if len(every) > 1 else ""
     return (
         f"  {name:<12} {r['process_seconds']:6.1f} s end to end (landing {r['landing']:.1f}, dbt {r['dbt']:.1f}, "
-        f"checks {r['checks']:.1f}, publish {r['publish']:.1f}); peak {r['peak_mb']:.0f} MB{runs}"
+        f"checks {r['checks']:.1f}, publish {r['publish']:.1f}); peak {r['peak_mb']:.0f} MB"
+        + every(r.get("all", []), ".1f", " s")
     )
-
-
-def ratios(values: list[float]) -> str:
-    return f" [median of {len(values)}: {', '.join(f'{x:.2f}x' for x in values)}]" if len(values) > 1 else ""
 
 
 def main() -> None:
@@ -200,7 +201,7 @@ def main() -> None:
             + line("one new day", r["one_new_day"])
             + f"\n  landing      {r['landing_cpu_seconds']:.1f} s CPU ({r['landing_peak_mb']:.0f} MB peak) vs bare "
             f"DuckDB {r['lower_bound_cpu_seconds']:.1f} s CPU ({r['lower_bound_peak_mb']:.0f} MB peak) "
-            f"= {r['landing_cpu_ratio']:.2f}x{ratios(r['landing_cpu_ratios'])}",
+            f"= {r['landing_cpu_ratio']:.2f}x{every(r['landing_cpu_ratios'], '.2f', 'x')}",
             flush=True,
         )
     if args.big_file_gb:
