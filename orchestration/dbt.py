@@ -33,9 +33,14 @@ DBT_PROJECT = DbtProject(project_dir=DBT_PROJECT_DIR, profiles_dir=DBT_PROFILES_
 
 
 def dbt_executable() -> str:
-    """dbt from the same environment as this Python (dagster-dbt also needs it on PATH)."""
-    candidate = Path(sys.executable).with_name("dbt")
-    return str(candidate) if candidate.exists() else "dbt"
+    """dbt from the same environment as this Python (dagster-dbt also needs it on PATH): `alt911-dbt`, dbt's own
+    command line without building the log lines no logger writes (orchestration/dbt_cli.py), where the
+    project is installed (`make setup`), else plain dbt."""
+    for name in ("alt911-dbt", "dbt"):
+        candidate = Path(sys.executable).with_name(name)
+        if candidate.exists():
+            return str(candidate)
+    return "dbt"
 
 
 def dbt_env(settings: Settings, **extra: str) -> dict[str, str]:

@@ -2,15 +2,19 @@
 
 from __future__ import annotations
 
+import collections
 import datetime as dt
 import json
 import shutil
+import subprocess
+import sys
+from pathlib import Path
 
 import duckdb
 import pytest
 import yaml
 
-from orchestration.dbt import dbt_env, run_dbt
+from orchestration.dbt import DBT_PROFILES_DIR, DBT_PROJECT_DIR, dbt_env, dbt_executable, run_dbt
 from orchestration.demo.generate import generate
 from orchestration.demo.simulation import DemoConfig
 from orchestration.settings import load_settings
@@ -61,6 +65,30 @@ def test_dbt_unit_tests_pass(built):
     results = unit_test_results(built)
     assert set(results) == unit_tests_defined() and "an_encounter_with_no_cad_link" in results
     assert set(results.values()) == {"pass"}, results
+
+
+def test_alt911_dbt_logs_what_dbt_logs_and_skips_only_what_no_logger_writes(built):
+    """Every dbt step runs `alt911-dbt` (orchestration/dbt_cli.py), which does not build the events below every
+    logger's level. At info, what Dagster reads on stdout must be dbt's own, event for event; asked for debug,
+    the debug events (each SQL statement) must still come."""
+
+    def events(executable: str, name: str, *extra: str) -> collections.Counter:
+        env = {**env_for(built, ALT911_DEMO="true", DBT_LOG_FORMAT="json"), "DBT_TARGET_PATH": str(built / name)}
+        # the steps' own file logging (orchestration/assets/transform.py), then the test's
+        args = ["build", "--select", "call_origins", "--log-level-file", "info", *extra]
+        args += ["--profiles-dir", str(DBT_PROFILES_DIR)]
+        out = subprocess.run([executable, *args], cwd=DBT_PROJECT_DIR, env=env, capture_output=True, text=True)
+        assert out.returncode == 0, out.stdout[-3000:] + out.stderr[-2000:]
+        lines = [json.loads(line) for line in out.stdout.splitlines() if line[:1] == "{"]
+        return collections.Counter(line["info"]["name"] for line in lines)
+
+    assert Path(dbt_executable()).name == "alt911-dbt"  # what the steps run, once the project is installed
+    plain = events(str(Path(sys.executable).with_name("dbt")), "target_plain")
+    ours = events(dbt_executable(), "target_ours")
+    assert ours == plain and ours["LogSeedResult"] == 1 and ours["LogTestResult"] >= 1, (ours, plain)
+    assert "SQLQuery" not in ours
+    debug = events(dbt_executable(), "target_debug", "--log-level", "debug")
+    assert debug["SQLQuery"] >= 2 and debug["LogSeedResult"] == 1, debug
 
 
 def test_unit_tests_pass_whichever_city_folder_is_in_use(built):

@@ -138,7 +138,8 @@ def _dbt_step(name: str, incremental: bool, **selection: str):
         # Dagster reads neither, and the step's dbt.log (beside them) holds every node's result and timing.
         # --log-level-file info: at debug, dbt.log also held every SQL statement a step runs (500-900 of them,
         # 3.7-5.6 MB a step; the metrics step ran 0.7 s faster without). Each model's and test's SQL stays
-        # in the step's run/ folder.
+        # in the step's run/ folder. `dbt` is alt911-dbt (orchestration/dbt_cli.py), which does not even build the
+        # debug events that no logger then writes.
         args = [*build_args(full_refresh=full_refresh), "--no-write-json", "--log-level-file", "info"]
         with dbt_environment(settings, ALT911_CHANGED_SINCE=since):
             invocation = dbt.cli(args, context=context, target_path=target)
