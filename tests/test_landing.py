@@ -634,6 +634,46 @@ def test_integers_are_digits_only_never_rounded_or_read_as_hex_or_exponent(tmp_p
     assert [line for line, _ in reasons] == [2, 3, 4] and all(r.startswith("priority:") for _, r in reasons)
 
 
+@pytest.mark.parametrize("ragged", [False, True], ids=["all plain", "one with a field too many"])
+def test_plain_files_parsed_together_keep_each_files_rows_lines_and_reasons(tmp_path, monkeypatch, ragged):
+    """Day files at their plainest (the contract's header, no quote, no blank line) are parsed together, in one
+    Arrow call (reader.read_together). Each must keep its own rows, line numbers and reasons, exactly as when
+    every file is read alone; a row with a field too many in any of them sends them all back to be read alone."""
+    from orchestration.land import loader
+
+    day = tmp_path / "landing" / "2024-01-10"
+    ok = "2024-01-09T10:00:00-05:00,911"
+    write(day / "cad_calls_20240110.csv", CALLS_HEADER + f"C1,I1,{ok}\nC2,I2,not a time,911\nC3,I3,{ok}\n")
+    write(day / "cad_calls_20240110_2.csv", CALLS_HEADER)  # a header alone
+    write(day / "cad_calls_20240110_3.csv", CALLS_HEADER + f"C4,I4,{ok}\nC5,I5,2024-13-45T10:00:00-05:00,911\n")
+    if ragged:
+        write(day / "cad_calls_20240110_4.csv", CALLS_HEADER + f"C6,I6,{ok}\nC7,I7,{ok},extra\n")
+    together = []
+    read_together = loader.read_together
+    monkeypatch.setattr(
+        loader, "read_together", lambda scans, e: together.append(len(scans)) or read_together(scans, e)
+    )
+    report = land(tmp_path / "landing", tmp_path / "together.duckdb", TZ, progress=quiet)
+    assert together == [4 if ragged else 3]
+    monkeypatch.setattr(loader, "plain_rows", lambda *a: None)  # every file read alone, as before
+    alone = land(tmp_path / "landing", tmp_path / "alone.duckdb", TZ, progress=quiet)
+
+    def counts(r):
+        return sorted((f.path, f.rows_read, f.rows_loaded, f.rows_quarantined) for f in r.landed)
+
+    assert counts(report) == counts(alone)
+    assert [c[1:] for c in counts(report)] == [(3, 2, 1), (0, 0, 0), (2, 1, 1)] + ([(2, 1, 1)] if ragged else [])
+    quarantine = "select path, line, column_name, reason, record from land.quarantine order by path, line"
+    got = sql(tmp_path / "together.duckdb", quarantine)
+    assert got == sql(tmp_path / "alone.duckdb", quarantine)
+    assert [(p.split("/")[-1], line) for p, line, *_ in got] == [
+        ("cad_calls_20240110.csv", 3),
+        ("cad_calls_20240110_3.csv", 3),
+    ] + ([("cad_calls_20240110_4.csv", 3)] if ragged else [])
+    rows = "select * exclude (_landed_at) from raw.cad_calls order by all"
+    assert sql(tmp_path / "together.duckdb", rows) == sql(tmp_path / "alone.duckdb", rows)
+
+
 FAST_READER_CASES = {
     # name: (file body after the header, does the fast reader read it itself?)
     "line break inside a quoted value, CRLF line ends": (

@@ -15,8 +15,9 @@ Files are read natively in blocks (reader.py; a file only the careful Python rea
 is read by it), staged in DuckDB temporary tables, validated in DuckDB (row level) and written in
 batches. Each batch is one transaction holding the files' rows, quarantine and ledger entries; for each
 file, rows read must equal rows loaded plus rows quarantined or nothing is written. Memory does not
-grow with a file's size: Python holds at most STAGE_ROWS rows (then blocks go to DuckDB as they are
-read), and DuckDB, limited to `memory_limit`, spills its temporary tables to disk. Validation
+grow with a file's size: Python holds a batch of files (about BATCH_ROWS rows) but at most STAGE_ROWS
+rows of a large file (then its blocks go to DuckDB as they are read), and DuckDB, limited to
+`memory_limit`, spills its temporary tables to disk. Validation
 writes only temporary tables, so it runs before the batch's transaction (DuckDB cannot spill the
 uncommitted temporary tables of an open transaction as freely). The exception is a file only the
 careful reader can read (reader.py): Python's csv module reads it whole.
@@ -34,21 +35,29 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import duckdb
+import numpy as np
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from orchestration.contract import SQL_TYPES, Contract, Extract, load_contract
 from orchestration.land.reader import (
     SUPPORTED_SUFFIXES,
     FileRejected,
+    FileScan,
     NotExact,
+    plain_header,
+    plain_rows,
     read_carefully,
     read_fast,
+    read_together,
     scan_file,
 )
 from orchestration.land.validate import RowRules, lit, q, record_sql, validation_sql
 
 MANIFEST_NAME = "_manifest.json"
-STAGE_ROWS = 500_000  # rows held in Python (a large file: a few hundred MB) before they go to DuckDB
+# A file of this many rows or more is large: its rows go to DuckDB this many at a time, with what its extract's
+# stage holds (a few hundred MB); smaller files stay in Python until their batch is written.
+STAGE_ROWS = 500_000
 # Rows per batch (one transaction; a file is never split). At ten city-years landed at once, batches of
 # 400,000 rows took 10% more CPU than these (26 transactions against 7, each with its statements), and
 # these hold about 0.4 GB more (1.5 GB peak); an hourly run's few files are one batch either way.
@@ -573,13 +582,15 @@ class _PendingFile:
 
 class _Stage:
     """The rows of one extract's pending files, as strings. Small files are held in Python and handed to
-    DuckDB together when the batch is written; once more than STAGE_ROWS are held (a large file), they
-    go to a DuckDB temporary table, block by block, and are validated block by block as they go.
+    DuckDB together when the batch is written (the plain ones parsed together first, _parse_plain). A large
+    file (STAGE_ROWS rows or more) goes to a DuckDB temporary table, STAGE_ROWS rows at a time with what
+    the stage holds, validated block by block as it goes.
 
     Why validated on the way: DuckDB 1.5.5 can crash typing text stored in its own tables (a segfault in
-    strptime, StrpTimeFormat::Parse; it seems to read past the end of a text that ends where a storage
-    block's memory does). Staged this way, a year of the demo's roster files crashed about one landing
-    in ten; read from Arrow, whose buffers are padded, never. So the rows are typed while still in Arrow."""
+    strptime, StrpTimeFormat::Parse; it seems to read past the end of a text that ends where a block of
+    DuckDB's memory does). Staged this way, a year of the demo's roster files crashed about one landing
+    in ten; read from Arrow, never. So the rows are typed while still in Arrow, held file by file: typed
+    from one table of many files in full vectors, the crash came back (_parse_plain)."""
 
     def __init__(self, con, extract: Extract, number: int, validation: Callable[[str], str]):
         self.con, self.extract, self.validation = con, extract, validation
@@ -587,21 +598,33 @@ class _Stage:
         self.validated = f"validated_{self.table}"  # the rows staged in DuckDB, validated (validation_sql)
         self.held: list[pa.Table] = []
         self.held_rows = 0
+        self.plain: list[tuple[int, dt.datetime, _Candidate, FileScan]] = []  # parsed together, later (_parse_plain)
         self.in_duckdb = self.registered = False
 
-    def add_file(self, idx: int, cand: _Candidate, scan, rules: RowRules) -> int:
+    def add_file(self, idx: int, cand: _Candidate, scan: FileScan, rules: RowRules) -> int:
         """Stage one file; returns its rows. Raises FileRejected after taking back what it staged."""
         until = cand.plausible_until(rules)
+        rows = plain_rows(cand.path, self.extract, scan)
+        if rows is not None and rows < STAGE_ROWS:  # its rows are its lines: parsed with the other plain files
+            self.plain.append((idx, until, cand, scan))
+            return rows
+        return self._read(idx, until, cand, scan)
+
+    def _read(self, idx: int, until: dt.datetime, cand: _Candidate, scan: FileScan) -> int:
         rows = 0
         try:
             for block in read_fast(cand.path, self.extract, scan):
                 self._hold(idx, until, block)
                 rows += block.num_rows
+                if rows >= STAGE_ROWS and self.held_rows >= STAGE_ROWS:  # a large file
+                    self._to_duckdb()
         except NotExact:
             self.discard(idx)
-            table = read_carefully(cand.path, self.extract)
+            table = read_carefully(cand.path, self.extract, scan.head if len(scan.head) == scan.size else None)
             self._hold(idx, until, table)
             rows = table.num_rows
+            if rows >= STAGE_ROWS:
+                self._to_duckdb()
         except FileRejected:
             self.discard(idx)
             raise
@@ -615,10 +638,40 @@ class _Stage:
         block = block.append_column("_file_idx", pa.repeat(pa.scalar(idx, pa.int64()), n))
         self.held.append(block.append_column("_plausible_until", pa.repeat(pa.scalar(until, pa.timestamp("us")), n)))
         self.held_rows += n
-        if self.held_rows >= STAGE_ROWS:
-            self._to_duckdb()
+
+    def _parse_plain(self) -> None:
+        """Parse the plain files held back by add_file, all in one call; if Arrow cannot (a ragged row in one
+        of them), each alone, as add_file reads any file. Their bytes are the ones the scan checksummed."""
+        if not self.plain:
+            return
+        groups = defaultdict(list)  # by header: with a trailing delimiter or without
+        for entry in self.plain:
+            groups[plain_header(entry[3])].append(entry)
+        self.plain = []
+        for plain in groups.values():
+            table = read_together([scan for _, _, _, scan in plain], self.extract)
+            if table is None:
+                for idx, until, cand, scan in plain:
+                    try:
+                        self._read(idx, until, cand, scan)
+                    except FileRejected as exc:  # plain_rows admits no file the careful reader rejects
+                        raise RuntimeError(f"landing: a file read as plain was then rejected: {exc}") from exc
+                continue
+            rows = [scan.newlines - 1 for _, _, _, scan in plain]
+            which = pa.array(np.repeat(np.arange(len(plain)), rows))  # each row's file, by position in `plain`
+            idxs = pa.array([idx for idx, _, _, _ in plain], pa.int64()).take(which)
+            untils = pa.array([until for _, until, _, _ in plain], pa.timestamp("us")).take(which)
+            table = table.append_column("_file_idx", idxs).append_column("_plausible_until", untils)
+            # Held file by file (slices: no copy), as files read alone are. DuckDB then types each file's rows
+            # in vectors of at most that many rows; in full 2048-row vectors over one table, its strptime
+            # crash (see the class's docstring) came back: 3 landings in 32 at one city-year, against none in
+            # 24 read file by file.
+            starts = np.cumsum(rows) - rows
+            self.held.extend(table.slice(start, n) for start, n in zip(starts.tolist(), rows, strict=True))
+            self.held_rows += table.num_rows
 
     def _to_duckdb(self) -> None:
+        self._parse_plain()
         if not self.in_duckdb:
             cols = ", ".join(f"{q(c)} VARCHAR" for c in self.extract.column_names)
             self.con.execute(
@@ -637,6 +690,7 @@ class _Stage:
 
     def ready(self) -> str:
         """The staged rows, as a table name DuckDB can read."""
+        self._parse_plain()
         if self.in_duckdb:
             self._to_duckdb()
         else:  # no copy
@@ -657,8 +711,10 @@ class _Stage:
 
     def discard(self, idx: int) -> None:
         """Take back a file's rows (it is read again carefully, or rejected)."""
-        kept = [t for t in self.held if t.num_rows == 0 or t.column("_file_idx")[0].as_py() != idx]
-        self.held, self.held_rows = kept, sum(t.num_rows for t in kept)
+        self.plain = [entry for entry in self.plain if entry[0] != idx]
+        kept = [_without(t, idx) for t in self.held]
+        self.held = [t for t in kept if t is not None]
+        self.held_rows = sum(t.num_rows for t in self.held)
         if self.in_duckdb:
             self.con.execute(f"DELETE FROM {self.table} WHERE _file_idx = ?", [idx])
             self.con.execute(f"DELETE FROM {self.validated} WHERE _file_idx = ?", [idx])
@@ -669,6 +725,19 @@ class _Stage:
         elif self.registered:
             self.con.unregister(self.table)
         self.held, self.held_rows, self.in_duckdb, self.registered = [], 0, False, False
+        self.plain = []
+
+
+def _without(table: pa.Table, idx: int) -> pa.Table | None:
+    """A held table without file `idx`'s rows (None if nothing is left): one file's block, or several
+    plain files parsed together."""
+    if table.num_rows == 0:
+        return table
+    ids = table["_file_idx"]
+    first, last = ids[0].as_py(), ids[-1].as_py()
+    if first == last:
+        return None if first == idx else table
+    return table.filter(pc.not_equal(ids, idx))
 
 
 def _write_batch(con, contract, pending, stages, landed_at, report) -> None:
