@@ -60,7 +60,8 @@ MANIFEST_NAME = "_manifest.json"
 STAGE_ROWS = 500_000
 # Rows per batch (one transaction; a file is never split). At ten city-years landed at once, batches of
 # 400,000 rows took 10% more CPU than these (26 transactions against 7, each with its statements), and
-# these hold about 0.4 GB more (1.5 GB peak); an hourly run's few files are one batch either way.
+# these hold about 0.4 GB more; with a batch's small files held in Python until it is written, landing's
+# peak is 1.6-1.7 GB (the full ten-year run's 2.0 GB). An hourly run's few files are one batch either way.
 BATCH_ROWS = 1_500_000
 
 
