@@ -37,7 +37,6 @@ from pathlib import Path
 import duckdb
 import numpy as np
 import pyarrow as pa
-import pyarrow.compute as pc
 
 from orchestration.contract import SQL_TYPES, Contract, Extract, load_contract
 from orchestration.land.reader import (
@@ -713,9 +712,8 @@ class _Stage:
     def discard(self, idx: int) -> None:
         """Take back a file's rows (it is read again carefully, or rejected)."""
         self.plain = [entry for entry in self.plain if entry[0] != idx]
-        kept = [_without(t, idx) for t in self.held]
-        self.held = [t for t in kept if t is not None]
-        self.held_rows = sum(t.num_rows for t in self.held)
+        kept = [t for t in self.held if t.num_rows == 0 or t.column("_file_idx")[0].as_py() != idx]
+        self.held, self.held_rows = kept, sum(t.num_rows for t in kept)  # each held table is one file's
         if self.in_duckdb:
             self.con.execute(f"DELETE FROM {self.table} WHERE _file_idx = ?", [idx])
             self.con.execute(f"DELETE FROM {self.validated} WHERE _file_idx = ?", [idx])
@@ -727,18 +725,6 @@ class _Stage:
             self.con.unregister(self.table)
         self.held, self.held_rows, self.in_duckdb, self.registered = [], 0, False, False
         self.plain = []
-
-
-def _without(table: pa.Table, idx: int) -> pa.Table | None:
-    """A held table without file `idx`'s rows (None if nothing is left): one file's block, or several
-    plain files parsed together."""
-    if table.num_rows == 0:
-        return table
-    ids = table["_file_idx"]
-    first, last = ids[0].as_py(), ids[-1].as_py()
-    if first == last:
-        return None if first == idx else table
-    return table.filter(pc.not_equal(ids, idx))
 
 
 def _write_batch(con, contract, pending, stages, landed_at, report) -> None:
