@@ -13,25 +13,20 @@ from __future__ import annotations
 
 import sys
 
-# event levels as dbt ranks them (dbt_common.events.logger._log_level_map)
-_RANK = {"debug": 10, "test": 10, "info": 20, "warn": 30, "error": 40}
-
-
-def _rank(level, unknown: int) -> int:
-    return _RANK.get(str(getattr(level, "value", level)), unknown)
-
 
 def skip_unlogged_events() -> None:
     """Patch dbt's event manager so that an event below every logger's level and below a warning is
     dropped before it is built."""
+    from dbt_common.events.base_types import EventLevel
     from dbt_common.events.event_manager import EventManager
+    from dbt_common.events.logger import _log_level_map as rank  # dbt's own ranking of its levels
 
     fire_event = EventManager.fire_event
 
     def fire_logged_event(self, e, level=None, node=None, force_warn_or_error_handling=False):
-        rank = _rank(level or e.level_tag(), _RANK["warn"])
-        below_every_logger = self.loggers and all(rank < _rank(logger.level, 0) for logger in self.loggers)
-        if rank < _RANK["warn"] and below_every_logger and not force_warn_or_error_handling:
+        event_rank = rank[level or e.level_tag()]
+        below_every_logger = self.loggers and all(event_rank < rank[logger.level] for logger in self.loggers)
+        if event_rank < rank[EventLevel.WARN] and below_every_logger and not force_warn_or_error_handling:
             return
         fire_event(self, e, level, node, force_warn_or_error_handling)
 

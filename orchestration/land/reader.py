@@ -79,11 +79,10 @@ def scan_file(path: Path) -> FileScan:
             size += len(block)
             # Python's csv counts a lone carriage return as a line end: line numbers would differ
             line_feeds, block_returns, block_crlfs, blank = _line_ends(block)
-            across = tail[-2:] + block[:2]  # a CRLF or a blank line across two blocks
             newlines += line_feeds
             returns += block_returns
-            crlfs += block_crlfs + across.count(b"\r\n") - tail[-2:].count(b"\r\n") - block[:2].count(b"\r\n")
-            blank_line = blank_line or blank or _has_blank_line(across)
+            crlfs += block_crlfs + (tail.endswith(b"\r") and block.startswith(b"\n"))  # one across two blocks
+            blank_line = blank_line or blank or _has_blank_line(tail[-2:] + block[:2])
             quoted = b'"' in block
             has_quotes = has_quotes or quoted
             if fast_readable and (b"\x00" in block or (quoted and _CLOSED_QUOTE_THEN_TEXT.search(tail + block))):
@@ -213,7 +212,7 @@ _BOM = "\ufeff".encode()  # UTF-8's byte-order mark, which the careful reader dr
 
 def plain_header(scan: FileScan) -> bytes:
     """A file's header line without its byte-order mark and line end: files parsed together share it."""
-    return scan.head.partition(b"\n")[0].removeprefix(_BOM).removesuffix(b"\r")
+    return scan.head[: scan.head.find(b"\n")].removeprefix(_BOM).removesuffix(b"\r")  # no copy of the rest
 
 
 def _plain_headers(extract: Extract) -> tuple[bytes, bytes]:
